@@ -1,0 +1,67 @@
+"""Wall time and peak memory of a full render: a ~30-second and a ~3-minute song.
+
+Each render runs in its own process so peak RSS is that render's alone.
+Run: .venv/bin/python benchmarks/render_speed.py [--only 30s|3min]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+VERSE = ["Walking down the empty road tonight", "counting every star above the hill",
+         "all the words I never said to you", "echo in the quiet of the still"]
+CHORUS = ["Hold me now and never let me go", "we are shining brighter than the sun",
+          "every heartbeat tells me what I know", "you and I have only just begun"]
+BRIDGE = ["When the morning comes", "I will still be here", "when the music fades", "you will hold me near"]
+
+
+def spec_text(kind: str) -> str:
+    if kind == "30s":
+        sections = [("Verse", VERSE[:2]), ("Chorus", CHORUS[:2])]
+    else:
+        sections = [("Verse 1", VERSE), ("Chorus", CHORUS), ("Verse 2", VERSE[::-1]), ("Chorus", CHORUS),
+                    ("Bridge", BRIDGE), ("Chorus", CHORUS), ("Verse 3", VERSE), ("Chorus", CHORUS)]
+    lyrics = "\n".join(f"  [{name}]\n" + "".join(f"  {l}\n" for l in lines) for name, lines in sections)
+    return f"title: Benchmark {kind}\ntags: pop, piano, acoustic guitar, strings, drums, bass, 100 BPM\nseed: 1\nlyrics: |\n{lyrics}"
+
+
+def child(kind: str, out: str) -> None:
+    from pipeline import SongPipeline, SongSpec
+
+    t0 = time.perf_counter()
+    song = SongPipeline().render(SongSpec.from_text(spec_text(kind), source=f"{kind}.yaml"), out)
+    wall = time.perf_counter() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"song": kind, "duration_s": song.manifest["duration_s"], "wall_s": round(wall, 2),
+                      "peak_rss_mb": round(rss_mb), "stages_s": song.manifest["timings_s"]}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", choices=["30s", "3min"])
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    for kind in ([args.only] if args.only else ["30s", "3min"]):
+        with tempfile.TemporaryDirectory() as d:
+            r = subprocess.run([sys.executable, __file__, "--child", kind, str(Path(d) / "song")],
+                               capture_output=True, text=True)
+            if r.returncode:
+                sys.exit(r.stderr)
+            res = json.loads(r.stdout.strip().splitlines()[-1])
+            print(f"{kind:>5}: {res['duration_s']:6.1f} s of song in {res['wall_s']:5.1f} s wall "
+                  f"(RTF {res['wall_s'] / res['duration_s']:.3f}), peak RSS {res['peak_rss_mb']} MB; "
+                  f"stages {res['stages_s']}")
+
+
+if __name__ == "__main__":
+    main()

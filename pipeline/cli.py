@@ -1,0 +1,115 @@
+"""The ``songwright`` command line.
+
+Every error a user can cause prints one line, ``songwright: error: ...``, and exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from representations.errors import SongwrightError
+
+from .spec import SongSpec
+
+MUSICXML_SUFFIXES = (".musicxml", ".xml", ".mxl")
+
+
+def slug(text: str) -> str:
+    s = re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-")
+    return s[:60] or "song"
+
+
+def load_spec(path: str, args) -> SongSpec:
+    """A spec from YAML, or a spec around a MusicXML lead sheet; command-line options override."""
+    p = Path(path)
+    if p.suffix.lower() in MUSICXML_SUFFIXES:
+        if not p.is_file():
+            raise SongwrightError(f"{p}: no such file")
+        spec = SongSpec(title=p.stem.replace("_", " ").replace("-", " ") or "Untitled", leadsheet=str(p),
+                        source=str(p))
+    else:
+        spec = SongSpec.from_yaml(p)
+    overrides = {}
+    for name in ("seed", "voice", "tags"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    if overrides:
+        try:
+            spec = SongSpec.model_validate(spec.model_dump() | overrides)
+        except Exception as e:  # pydantic ValidationError: report the option
+            raise SongwrightError(f"command line: {', '.join(overrides)}: {str(e).splitlines()[-1].strip()}") from None
+    return spec
+
+
+def cmd_render(args) -> int:
+    from .pipeline import SongPipeline
+
+    spec = load_spec(args.spec, args)
+    out = Path(args.output) if args.output else Path("out") / slug(spec.title)
+    song = SongPipeline(progress=not args.quiet).render(spec, out)
+    m = song.manifest
+    print(f"{out}: {m['title']} — {m['key']}, {m['tempo_bpm']:g} BPM, {m['meter']}, {m['duration_s']:.1f} s, "
+          f"rendered in {sum(m['timings_s'].values()):.1f} s")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .pipeline import SongPipeline
+
+    spec = load_spec(args.spec, args)
+    sheet = SongPipeline().plan(spec)
+    n_syll = sum(len(l.syllables) for l in sheet.lyrics)
+    print(f"{args.spec}: ok — {len(sheet.sections)} sections, {len(sheet.lyrics)} lyric lines, {n_syll} syllables, "
+          f"{sheet.key}, {sheet.tempo_bpm:g} BPM, {sheet.meter}, {sheet.duration_s:.1f} s")
+    return 0
+
+
+def cmd_voices(args) -> int:
+    from voice.presets import PRESETS
+
+    for p in PRESETS.values():
+        print(f"{p.name:<8} {p.gender:<7} {p.range_name:<8} {p.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="songwright", description="Lyrics and style tags in, a finished song out.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("render", help="render a song spec (YAML) or a MusicXML lead sheet into a song folder")
+    r.add_argument("spec", help="song spec .yaml, or a .musicxml/.mxl lead sheet")
+    r.add_argument("-o", "--output", help="song folder to write (default: out/<title>)")
+    r.add_argument("--seed", type=int, help="override the spec's seed")
+    r.add_argument("--voice", help="voice preset (see 'songwright voices')")
+    r.add_argument("--tags", help="style tags, overriding the spec's")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    r.set_defaults(func=cmd_render)
+
+    v = sub.add_parser("validate", help="check a spec (and plan it) without rendering")
+    v.add_argument("spec")
+    v.set_defaults(func=cmd_validate)
+
+    vo = sub.add_parser("voices", help="list the voice presets")
+    vo.set_defaults(func=cmd_voices)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SongwrightError as e:
+        msg = " ".join(str(e).split())
+        print(f"songwright: error: {msg}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("songwright: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Shared fixtures: a short song rendered once per test session, seeded RNGs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SHORT_SPEC = """\
+title: Test Song
+tags: pop, piano, acoustic guitar, violin, 100 BPM
+seed: 1
+lyrics: |
+  [Verse]
+  Morning light across the river
+  I can hear you calling me
+  [Chorus]
+  Sing it out, sing it loud
+  we are dancing in the crowd
+"""
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def short_spec():
+    from pipeline import SongSpec
+
+    return SongSpec.from_text(SHORT_SPEC, source="test.yaml")
+
+
+@pytest.fixture(scope="session")
+def rendered_song(tmp_path_factory, short_spec):
+    """The short spec rendered once through the whole default pipeline."""
+    from pipeline import SongPipeline
+
+    out = tmp_path_factory.mktemp("songs") / "short"
+    return SongPipeline().render(short_spec, out)
