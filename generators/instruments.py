@@ -108,17 +108,20 @@ INSTRUMENT_TABLE: dict[str, Instrument] = {i.name: i for i in (
     _i("timpani", 47, "timpani", 38, 55, 6.5, 0.0),
 )}
 
-# Program variants a genre asks of an instrument (e.g. the distorted guitar of rock).
-GENRE_PROGRAMS: dict[tuple[str, str], int] = {
-    ("electric guitar", "rock"): 29,
-    ("electric guitar", "blues"): 26,
-    ("electric guitar", "jazz"): 26,
-    ("organ", "rock"): 18,
-    ("organ", "blues"): 18,
-    ("violin", "country"): 110,
-    ("synth", "electronic"): 81,
-    ("synth", "dance"): 81,
-    ("pad", "cinematic"): 94,
+# Sound variants a genre asks of an instrument: (instrument, genre) -> (program, gain change in dB
+# that keeps the variant as loud as the default sound).
+GENRE_PROGRAMS: dict[tuple[str, str], tuple[int, float]] = {
+    ("electric guitar", "rock"): (29, -5.0),
+    ("electric guitar", "blues"): (26, -2.5),
+    ("electric guitar", "jazz"): (26, -2.5),
+    ("organ", "rock"): (18, -3.5),
+    ("organ", "blues"): (18, -3.5),
+    ("violin", "country"): (110, 0.0),
+    ("pad", "cinematic"): (94, -4.0),
+    ("drums", "jazz"): (KIT_JAZZ, 1.0),
+    ("drums", "electronic"): (KIT_ELECTRONIC, -1.0),
+    ("drums", "dance"): (KIT_ELECTRONIC, -1.0),
+    ("drums", "hiphop"): (KIT_TR808, -10.0),
 }
 
 
@@ -143,6 +146,8 @@ def instrument_for_track(track: str) -> Instrument | None:
     return None
 
 
-def program_for(name: str, genre: str) -> int:
-    """The GM program of instrument ``name`` in ``genre`` (a genre may ask for a variant sound)."""
-    return GENRE_PROGRAMS.get((name, genre), instrument(name).program)
+def program_for(name: str, genre: str) -> tuple[int, float]:
+    """GM program and gain in dB of instrument ``name`` in ``genre`` (some genres ask for a variant)."""
+    inst = instrument(name)
+    program, offset_db = GENRE_PROGRAMS.get((name, genre), (inst.program, 0.0))
+    return program, inst.gain_db + offset_db

@@ -76,6 +76,17 @@ def cmd_voices(args) -> int:
     return 0
 
 
+def cmd_batch(args) -> int:
+    from .batch import run_batch, summary_table
+
+    if args.workers < 1:
+        raise SongwrightError(f"--workers {args.workers}: must be at least 1")
+    results = run_batch(args.specs_dir, args.output, workers=args.workers, use_ray=args.ray,
+                        ray_address=args.ray_address, progress=not args.quiet)
+    print(summary_table(results))
+    return 2 if any(r.status == "failed" for r in results) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="songwright", description="Lyrics and style tags in, a finished song out.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -92,6 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a spec (and plan it) without rendering")
     v.add_argument("spec")
     v.set_defaults(func=cmd_validate)
+
+    b = sub.add_parser("batch", help="render every spec in a folder, in parallel, resumably")
+    b.add_argument("specs_dir")
+    b.add_argument("-o", "--output", required=True, help="folder for the song folders and the ledger")
+    b.add_argument("--workers", type=int, default=1, help="songs rendered at once (processes or Ray tasks)")
+    b.add_argument("--ray", action="store_true", help="run the songs as Ray tasks on a local Ray instance")
+    b.add_argument("--ray-address", help="run on an existing Ray cluster at HOST:PORT")
+    b.add_argument("-q", "--quiet", action="store_true")
+    b.set_defaults(func=cmd_batch)
 
     vo = sub.add_parser("voices", help="list the voice presets")
     vo.set_defaults(func=cmd_voices)

