@@ -105,6 +105,12 @@ def split_spelling(word: str, n: int) -> list[str]:
         for idx in [i for i, g in enumerate(groups) if g[2]][::-1]:
             if len(spans) > n:
                 spans.pop(idx)
+        while len(spans) > n:  # an unstressed middle vowel is elided: ev(e)ry, fam(i)ly
+            inner = [i for i in range(1, len(spans) - 1) if spans[i][1] - spans[i][0] == 1
+                     and spans[i][1] < len(low) and low[spans[i][1]] in "rln"]
+            if not inner:
+                break
+            spans.pop(inner[0])
         while len(spans) > n:
             gaps = [spans[i + 1][0] - spans[i][1] for i in range(len(spans) - 1)]
             i = min(range(len(gaps)), key=lambda k: (gaps[k], -k))

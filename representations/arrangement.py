@@ -21,10 +21,13 @@ class TrackNote:
     def __post_init__(self):
         object.__setattr__(self, "start_beats", as_fraction(self.start_beats))
         object.__setattr__(self, "duration_beats", as_fraction(self.duration_beats))
-        if self.duration_beats <= 0 or self.start_beats < 0:
+        if self.start_beats < 0:
+            raise ValueError(f"track note at beat {self.start_beats}: start must be >= 0")
+        if self.duration_beats <= 0:
             raise ValueError(f"track note at beat {self.start_beats}: duration {self.duration_beats} must be > 0")
         if not 0 <= self.pitch <= 127 or not 1 <= self.velocity <= 127:
-            raise ValueError(f"track note at beat {self.start_beats}: pitch {self.pitch}, velocity {self.velocity}")
+            raise ValueError(f"track note at beat {self.start_beats}: pitch {self.pitch}, velocity {self.velocity} "
+                             f"(valid: pitch 0-127, velocity 1-127)")
 
     @property
     def end_beats(self) -> Fraction:

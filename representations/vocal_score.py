@@ -28,8 +28,12 @@ class VocalNote:
 
     def __post_init__(self):
         object.__setattr__(self, "phonemes", tuple(self.phonemes))
-        if self.duration_s <= 0 or self.start_s < 0:
+        if self.start_s < 0:
+            raise ValueError(f"vocal note at {self.start_s:.3f} s: start must be >= 0")
+        if self.duration_s <= 0:
             raise ValueError(f"vocal note at {self.start_s:.3f} s: duration {self.duration_s} must be > 0")
+        if not 0 <= self.pitch <= 127:
+            raise ValueError(f"vocal note at {self.start_s:.3f} s: pitch {self.pitch} (valid: 0-127)")
 
     @property
     def end_s(self) -> float:

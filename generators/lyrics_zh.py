@@ -1,0 +1,110 @@
+"""Mandarin lyric lines to syllables: one per Chinese character, pinyin with tone numbers.
+
+Readings come from ``pypinyin`` on whole runs of characters, so phrase context picks the
+reading of characters with several (还有 hái / 还书 huán, 长大 zhǎng / 长江 cháng, 音乐 yuè /
+快乐 lè, 重要 zhòng / 重新 chóng). Phonemes are ``(initial, final+tone)`` with the tone as a
+digit 1-5 (5 = neutral), e.g. ``("zh", "ong1")``; a syllable without initial has just the
+final (``("ai4",)``). Initial and final concatenate to the pinyin syllable (``"zhong1"``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from representations.leadsheet import Syllable
+
+from .lyrics import SPOKEN_SYMBOLS_ZH, is_han, normalize_text
+from .lyrics_numbers import number_zh
+
+# 儿 after these characters is read as erhua (a final -r on the previous syllable)
+ERHUA_WORDS = frozenset("这儿 那儿 哪儿 点儿 会儿 玩儿 事儿 花儿 味儿 劲儿 空儿 样儿 边儿 词儿 歌儿 门儿 伴儿 "
+                        "块儿 个儿 头儿 片儿 圈儿 眼儿 面儿 曲儿 调儿 馅儿 盖儿 趣儿 角儿 天儿".split())
+_RUN = re.compile(r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\u3007\uf900-\ufaff]+)|(?P<latin>[^\W\d_]+(?:'[^\W\d_]+)*)")
+
+
+def _readings(run: str) -> list[tuple[str, str]]:
+    """(initial, final+tone) for each character of a run of Chinese characters."""
+    from pypinyin import Style, pinyin
+
+    initials = pinyin(run, style=Style.INITIALS, strict=False, errors=lambda x: [""] * len(x))
+    finals = pinyin(run, style=Style.FINALS_TONE3, strict=False, neutral_tone_with_five=True,
+                    errors=lambda x: ["a5"] * len(x))
+    out = []
+    for ini, fin in zip(initials, finals):
+        i, f = ini[0], fin[0]
+        if not re.fullmatch(r"[a-zü]+[1-5]", f):
+            f = "a5"
+        out.append((i, f))
+    return out
+
+
+def _words(run: str) -> list[str]:
+    from pypinyin.seg.mmseg import seg
+
+    return list(seg.cut(run))
+
+
+def _stress(final: str, pos: int, n: int) -> int:
+    """Neutral tone 0; the last syllable of a word 1 (Mandarin words lean on it); others 2."""
+    if final.endswith("5"):
+        return 0
+    return 1 if pos == n - 1 else 2
+
+
+def _han_syllables(run: str, first_word: int) -> tuple[list[Syllable], int]:
+    readings = _readings(run)
+    sylls: list[Syllable] = []
+    word_index = first_word
+    k = 0
+    for word in _words(run):
+        added = False
+        for pos, ch in enumerate(word):
+            ini, fin = readings[k]
+            k += 1
+            prev_char = run[k - 2] if k >= 2 else ""
+            if ch == "儿" and sylls and prev_char and (fin == "er5" or prev_char + ch in ERHUA_WORDS):
+                last = sylls[-1]
+                phon = list(last.phonemes)
+                phon[-1] = phon[-1][:-1] + "r" + phon[-1][-1]
+                sylls[-1] = Syllable(last.text + ch, tuple(phon), last.stress, last.word, last.word_start)
+                continue
+            phon = (ini, fin) if ini else (fin,)
+            sylls.append(Syllable(ch, phon, _stress(fin, pos, len(word)), word_index, not added))
+            added = True
+        word_index += added
+    return sylls, word_index
+
+
+def syllabify_line_zh(text: str) -> list[Syllable]:
+    """Split a Mandarin lyric line into sung syllables, one per Chinese character.
+
+    Latin words are read by the English syllabifier, digits as Chinese numerals, erhua
+    (花儿, 一会儿) merges 儿 into the previous syllable, punctuation is dropped.
+
+    Returns
+    -------
+    list of Syllable
+        ``phonemes`` = (initial, final with tone digit), initial left out when empty.
+    """
+    from .lyrics_en import syllabify_line_en
+
+    text = normalize_text(text)
+    text = re.sub(r"\d+", lambda m: number_zh(m.group(0)), text)
+    for sym, spoken in SPOKEN_SYMBOLS_ZH.items():
+        text = text.replace(sym, spoken)
+    out: list[Syllable] = []
+    word_index = 0
+    for m in _RUN.finditer(text):
+        if m.group("han"):
+            sylls, word_index = _han_syllables(m.group("han"), word_index)
+            out += sylls
+        else:
+            english = syllabify_line_en(m.group("latin"))
+            for s in english:
+                out.append(Syllable(s.text, s.phonemes, s.stress, word_index + s.word, s.word_start))
+            if english:
+                word_index += english[-1].word + 1
+    return out
+
+
+__all__ = ["syllabify_line_zh", "ERHUA_WORDS", "is_han"]

@@ -1,0 +1,208 @@
+"""Where each syllable's onset, vowel and coda lie in a line of speech.
+
+Three ways, best first: the phone spans Piper reports for its own audio; pocketsphinx forced
+alignment of the syllables' ARPAbet phones (its shipped en-us model); splitting the spoken part
+of the audio in proportion to the number of phones. Mandarin syllables are spoken one by one
+and split into initial and final by voicing.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from .phonemes import Phone, split_arpabet
+
+FRAME_S = 0.01
+VOWEL_LEVEL_DB = 12.0  # a Mandarin final starts within this many dB of the syllable's loudest frame
+
+
+@dataclass(frozen=True)
+class SyllableTiming:
+    """Times in seconds within the speech: onset consonants ``[onset_s, vowel_s)``, vowel
+    ``[vowel_s, coda_s)``, coda consonants ``[coda_s, end_s)``."""
+
+    onset_s: float
+    vowel_s: float
+    coda_s: float
+    end_s: float
+
+    def __post_init__(self):
+        if not self.onset_s <= self.vowel_s <= self.coda_s <= self.end_s:
+            raise ValueError(f"syllable timing is not ordered: {self}")
+
+    def shifted(self, offset_s: float) -> "SyllableTiming":
+        return SyllableTiming(self.onset_s + offset_s, self.vowel_s + offset_s, self.coda_s + offset_s,
+                              self.end_s + offset_s)
+
+
+def _timing_from_phone_times(phones: list[Phone], times: list[tuple[float, float]]) -> SyllableTiming:
+    onset = times[0][0]
+    end = times[-1][1]
+    nucleus = [t for p, t in zip(phones, times) if p.role == "nucleus"]
+    vowel = nucleus[0][0] if nucleus else onset
+    coda = nucleus[-1][1] if nucleus else end
+    vowel = min(max(vowel, onset), end)
+    coda = min(max(coda, vowel), end)
+    return SyllableTiming(onset, vowel, coda, end)
+
+
+def timings_from_spans(syllables: list[list[Phone]], spans: list[list[tuple[int, int]]],
+                       sample_rate: int) -> list[SyllableTiming]:
+    """Syllable timings from per-phone sample spans (as Piper reports them).
+
+    Within a line the coda of a syllable runs on to the next syllable's onset (the word gap
+    belongs to the syllable before it), so consecutive syllables tile the speech.
+    """
+    out = []
+    for phones, sp in zip(syllables, spans):
+        out.append(_timing_from_phone_times(phones, [(a / sample_rate, b / sample_rate) for a, b in sp]))
+    return _tile(out)
+
+
+def _tile(timings: list[SyllableTiming]) -> list[SyllableTiming]:
+    tiled = []
+    for k, t in enumerate(timings):
+        end = timings[k + 1].onset_s if k + 1 < len(timings) else t.end_s
+        end = max(end, t.coda_s)
+        tiled.append(SyllableTiming(t.onset_s, t.vowel_s, t.coda_s, end))
+    return tiled
+
+
+@functools.lru_cache(maxsize=1)
+def _decoder():
+    from pocketsphinx import Decoder
+
+    return Decoder(lm=None, loglevel="FATAL")
+
+
+def timings_pocketsphinx(audio: np.ndarray, sample_rate: int, syllables: list[list[Phone]],
+                         words: list[int]) -> list[SyllableTiming] | None:
+    """Forced alignment of the syllables' ARPAbet phones with pocketsphinx's en-us model.
+
+    Parameters
+    ----------
+    audio : ndarray
+        Mono speech, float in [-1, 1].
+    sample_rate : int
+        Its sample rate in Hz (resampled to 16 kHz inside).
+    syllables : list of list of Phone
+        Phones of each syllable; every phone must carry its ARPAbet symbol.
+    words : list of int
+        The word index of each syllable (syllables of one word are aligned as one entry).
+
+    Returns
+    -------
+    list of SyllableTiming or None
+        None when a phone has no ARPAbet symbol or the alignment fails.
+    """
+    from scipy.signal import resample_poly
+
+    if not syllables or any(not p.arpabet for s in syllables for p in s):
+        return None
+    word_phones: dict[int, list[tuple[int, int, str]]] = {}
+    for si, (phones, w) in enumerate(zip(syllables, words)):
+        for pi, p in enumerate(phones):
+            word_phones.setdefault(w, []).append((si, pi, split_arpabet(p.arpabet)[0]))
+    order = list(dict.fromkeys(words))
+    pcm = resample_poly(np.asarray(audio, dtype=np.float64), 16000, sample_rate)
+    pcm = (np.clip(pcm, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+    decoder = _decoder()
+    try:
+        names = []
+        for k, w in enumerate(order):
+            name = f"sw{k}"
+            decoder.add_word(name, " ".join(ph for _, _, ph in word_phones[w]), update=(k == len(order) - 1))
+            names.append(name)
+        decoder.set_align_text(" ".join(names))
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        decoder.set_alignment()
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        alignment = decoder.get_alignment()
+        # the alignment's iterators are reused by the library: copy the numbers out at once
+        aligned_words = [] if alignment is None else [
+            [(ph.start, ph.duration) for ph in word] for word in alignment if word.name.startswith("sw")]
+    except RuntimeError:
+        return None
+    if len(aligned_words) != len(order):
+        return None
+    times: list[list[tuple[float, float]]] = [[(0.0, 0.0)] * len(s) for s in syllables]
+    for w, phones in zip(order, aligned_words):
+        if len(phones) != len(word_phones[w]):
+            return None
+        for (si, pi, _), (start, duration) in zip(word_phones[w], phones):
+            times[si][pi] = (start * FRAME_S, (start + duration) * FRAME_S)
+    return _tile([_timing_from_phone_times(p, t) for p, t in zip(syllables, times)])
+
+
+def spoken_span(audio: np.ndarray, sample_rate: int, *, floor_db: float = -40.0) -> tuple[float, float]:
+    """First and last time (s) where the 10 ms RMS is within ``floor_db`` of the loudest frame."""
+    hop = max(1, int(sample_rate * FRAME_S))
+    n = len(audio) // hop
+    if n == 0:
+        return 0.0, len(audio) / sample_rate
+    rms = np.sqrt(np.mean(np.asarray(audio[: n * hop]).reshape(n, hop) ** 2, axis=1) + 1e-20)
+    loud = np.flatnonzero(20 * np.log10(rms / rms.max()) > floor_db)
+    return loud[0] * hop / sample_rate, (loud[-1] + 1) * hop / sample_rate
+
+
+def timings_proportional(audio: np.ndarray, sample_rate: int, syllables: list[list[Phone]]) -> list[SyllableTiming]:
+    """Split the spoken part of the audio among the phones in proportion to their count
+    (vowels weighted 2), for when no alignment is available."""
+    start, end = spoken_span(audio, sample_rate)
+    weights = [[2.0 if p.role == "nucleus" else 1.0 for p in s] for s in syllables]
+    total = sum(sum(w) for w in weights) or 1.0
+    t = start
+    out = []
+    for phones, ws in zip(syllables, weights):
+        times = []
+        for w in ws:
+            d = (end - start) * w / total
+            times.append((t, t + d))
+            t += d
+        out.append(_timing_from_phone_times(phones, times) if phones else SyllableTiming(t, t, t, t))
+    return _tile(out)
+
+
+def timing_mandarin(audio: np.ndarray, sample_rate: int, initial: str, *, voiced: np.ndarray,
+                    frame_s: float) -> SyllableTiming:
+    """Initial and final of one spoken Mandarin syllable.
+
+    Parameters
+    ----------
+    audio : ndarray
+        The syllable spoken alone.
+    initial : str
+        Its pinyin initial ("" for none); m, n, l, r, y, w are voiced.
+    voiced : ndarray of bool
+        Voicing per analysis frame of ``audio``.
+    frame_s : float
+        Analysis frame period in seconds.
+    """
+    from .phonemes import VOICED_PINYIN_INITIALS
+
+    start, end = spoken_span(audio, sample_rate)
+    frames = np.flatnonzero(voiced)
+    frames = frames[(frames * frame_s >= start - frame_s) & (frames * frame_s <= end)]
+    if not initial or not len(frames):
+        vowel = start
+    elif initial in VOICED_PINYIN_INITIALS:
+        vowel = start + min(0.07, 0.3 * (end - start))
+    else:
+        # the final begins where voicing has begun and the level is near the syllable's peak
+        # (espeak voices the end of some initials, e.g. h, faintly)
+        hop = max(1, int(sample_rate * frame_s))
+        n = len(audio) // hop
+        rms = np.sqrt(np.mean(np.asarray(audio[: n * hop]).reshape(n, hop) ** 2, axis=1) + 1e-20)
+        loud = np.flatnonzero(20 * np.log10(rms / rms.max()) > -VOWEL_LEVEL_DB)
+        first_voiced = frames[0]
+        loud = loud[loud >= first_voiced]
+        vowel = max(start, (loud[0] if len(loud) else first_voiced) * frame_s)
+    vowel = min(vowel, end)
+    return SyllableTiming(start, vowel, end, end)

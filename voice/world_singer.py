@@ -1,0 +1,347 @@
+"""The default Singer: speech of whole lyric lines, re-timed and re-pitched with WORLD.
+
+For each lyric line: speak it (Piper for English, espeak-ng's pinyin voice for Mandarin), find
+each syllable's onset, vowel and coda in the speech (:mod:`voice.align`), analyse the speech with
+WORLD (dio + stonemask, cheaptrick, d4c), map speech time onto the notes (:mod:`voice.retime`),
+replace F0 by the melody (:mod:`voice.f0`), apply the voice preset's timbre
+(:mod:`voice.timbre`) and synthesise. Output is mono at 44.1 kHz, exactly as long as the score.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from representations.audio import Audio
+from representations.errors import SpecError
+from representations.vocal_score import VocalNote, VocalScore
+
+from .align import (SyllableTiming, spoken_span, timing_mandarin, timings_from_spans, timings_pocketsphinx,
+                    timings_proportional)
+from .base import SINGERS, Singer
+from .f0 import sung_f0
+from .phonemes import (IPA_VOWEL_CHARS, Phone, arpabet_word_to_phones, ipa_word_to_phones, is_arpabet, pinyin_initial,
+                       pinyin_of)
+from .presets import VoicePreset, resolve_voice
+from .retime import Segment, SungSyllable, plan_line
+from .timbre import add_breathiness, warp_envelope
+
+WORK_RATE = 22050  # Hz: the speech engines' rate; synthesis runs here, then ×2 to 44.1 kHz
+SPEECH_RMS_DBFS = -24.0  # spoken part of each line is brought to this level before analysis
+FADE_IN_S = 0.005
+FADE_OUT_S = 0.02
+MANDARIN_GAP_S = 0.06  # silence between syllables spoken one by one
+ALIGNERS = ("auto", "piper", "pocketsphinx", "proportional")
+
+
+@dataclass
+class LineAnalysis:
+    """WORLD parameters of one spoken line and where its syllables lie in it."""
+
+    timings: list[SyllableTiming]
+    diphthongs: list[bool]
+    f0: np.ndarray  # Hz per frame, 0 where unvoiced
+    sp: np.ndarray  # spectral envelope (n_frames, n_bins)
+    ap: np.ndarray  # aperiodicity (n_frames, n_bins)
+    method: str
+
+
+def _syllable_groups(notes: list[VocalNote]) -> list[list[VocalNote]]:
+    """Notes of one line grouped by syllable: a syllable's first note, then its melisma notes."""
+    groups: list[list[VocalNote]] = []
+    for n in notes:
+        if groups and n.syllable == groups[-1][0].syllable and (n.melisma or n.text == groups[-1][0].text):
+            groups[-1].append(n)
+        else:
+            groups.append([n])
+    return groups
+
+
+def _has_letters(text: str) -> bool:
+    return bool(re.search(r"\w", text))
+
+
+def _speakable_text(text: str) -> str:
+    return re.sub(r"[^\w'\- ]", " ", text).strip()
+
+
+def _is_diphthong(phones: list[Phone]) -> bool:
+    nucleus = "".join(p.symbols for p in phones if p.role == "nucleus")
+    return sum(c in IPA_VOWEL_CHARS and c != "ː" for c in nucleus) >= 2
+
+
+@SINGERS.register("piper-world")
+class WorldSinger(Singer):
+    """Sings with the bundled Piper voice (English) or espeak-ng (Mandarin pinyin), WORLD-vocoded.
+
+    Parameters
+    ----------
+    frame_period_ms : float
+        WORLD analysis/synthesis frame period in milliseconds.
+    aligner : str
+        How syllables are found in the speech: "auto" (Piper's own phone durations, else
+        pocketsphinx, else proportional), or one of "piper", "pocketsphinx", "proportional".
+    """
+
+    name = "piper-world"
+    sample_rate = 44100
+
+    def __init__(self, *, frame_period_ms: float = 5.0, aligner: str = "auto"):
+        if aligner not in ALIGNERS:
+            raise SpecError(f"singer aligner {aligner!r} is not valid (valid: {', '.join(ALIGNERS)})")
+        if not 1.0 <= frame_period_ms <= 20.0:
+            raise SpecError(f"singer frame period {frame_period_ms} ms is not valid (valid: 1-20)")
+        self.frame_s = frame_period_ms / 1000.0
+        self.aligner = aligner
+        self.last_stats: dict[str, float] = {}
+
+    # ---- public ---------------------------------------------------------------------------------
+    def sing(self, score: VocalScore) -> Audio:
+        """Sing ``score``: mono float32 audio at 44.1 kHz, ``round(score.duration_s * 44100)`` long."""
+        import time
+
+        from scipy.signal import resample_poly
+
+        preset = resolve_voice(None if score.voice in ("", "default", None) else score.voice)
+        if score.language not in ("en", "zh"):
+            raise SpecError(f"vocal score language {score.language!r} is not valid (valid: en, zh)")
+        duration_s = max(score.duration_s, max((n.end_s for n in score.notes), default=0.0))
+        n_work = int(np.ceil(duration_s * WORK_RATE)) + WORK_RATE // 10
+        out = np.zeros(n_work, dtype=np.float64)
+        stats = {"speech_s": 0.0, "align_s": 0.0, "analysis_s": 0.0, "synthesis_s": 0.0}
+        cache: dict[tuple, LineAnalysis] = {}
+        earliest_s = 0.0
+        for line_notes in self._lines(score):
+            groups = [g for g in _syllable_groups(line_notes)]
+            prepared = self._prepare_line(groups, score.language)
+            if not prepared:
+                continue
+            key, phones, groups = prepared
+            if key not in cache:
+                cache[key] = self._analyse_line(phones, groups, score.language, preset, stats)
+            analysis = cache[key]
+            sung = [SungSyllable(g, t, d) for g, t, d in zip(groups, analysis.timings, analysis.diphthongs)]
+            t0 = time.perf_counter()
+            for seg in plan_line(sung, earliest_s=earliest_s):
+                self._synthesise_segment(seg, analysis, out)
+                earliest_s = max(earliest_s, seg.end_s)
+            stats["synthesis_s"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        n_out = int(round(score.duration_s * self.sample_rate))
+        y = resample_poly(out, self.sample_rate // WORK_RATE, 1)[:n_out]
+        y = np.pad(y, (0, n_out - len(y)))
+        stats["resample_s"] = time.perf_counter() - t0
+        self.last_stats = stats
+        return Audio(np.clip(y, -1.0, 1.0).astype(np.float32)[:, None], self.sample_rate)
+
+    # ---- lines ----------------------------------------------------------------------------------
+    @staticmethod
+    def _lines(score: VocalScore) -> list[list[VocalNote]]:
+        by_line: dict[int, list[VocalNote]] = {}
+        for n in score.notes:
+            by_line.setdefault(n.line, []).append(n)
+        return sorted(by_line.values(), key=lambda ns: ns[0].start_s)
+
+    def _prepare_line(self, groups: list[list[VocalNote]], language: str):
+        """Phones (English) or pinyin (Mandarin) of each syllable; syllables with nothing to say
+        are dropped, and a syllable left without phones is sung as melisma of the one before."""
+        if language == "zh":
+            kept, pinyins = [], []
+            for g in groups:
+                p = pinyin_of(g[0].phonemes, g[0].text)
+                if p and re.search("[a-z]", p):
+                    kept.append(g)
+                    pinyins.append(p)
+                elif kept and _has_letters(g[0].text):
+                    kept[-1] = kept[-1] + g
+            if not kept:
+                return None
+            inits = [pinyin_initial(p, g[0].phonemes) for p, g in zip(pinyins, kept)]
+            return ("zh", tuple(pinyins), tuple(inits)), list(zip(pinyins, inits)), kept
+        # English: words of consecutive syllables
+        words: list[list[list[VocalNote]]] = []
+        for g in groups:
+            n = g[0]
+            if words and not n.word_start and n.word == words[-1][0][0].word:
+                words[-1].append(g)
+            else:
+                words.append([g])
+        kept_groups: list[list[VocalNote]] = []
+        kept_words: list[list[list[Phone]]] = []
+        for word in words:
+            sylls = [tuple(g[0].phonemes) for g in word]
+            if all(is_arpabet(s) for s in sylls):
+                phones = arpabet_word_to_phones(sylls)
+            else:
+                text = _speakable_text("".join(g[0].text for g in word))
+                phones = ipa_word_to_phones(self._espeak_ipa(text), len(word)) if text else [[] for _ in word]
+            word_phones: list[list[Phone]] = []
+            for g, ph in zip(word, phones):
+                if ph:
+                    kept_groups.append(list(g))
+                    word_phones.append(ph)
+                elif kept_groups and _has_letters(g[0].text):
+                    kept_groups[-1] = kept_groups[-1] + g
+            if word_phones:
+                kept_words.append(word_phones)
+        if not kept_groups:
+            return None
+        key = ("en", tuple(tuple(tuple(p.symbols for p in s) for s in w) for w in kept_words))
+        return key, kept_words, kept_groups
+
+    @staticmethod
+    def _espeak_ipa(text: str) -> str:
+        from .speech import espeak_ipa
+
+        return espeak_ipa(text)
+
+    # ---- analysis -------------------------------------------------------------------------------
+    def _analyse_line(self, phones, groups, language: str, preset: VoicePreset, stats: dict) -> LineAnalysis:
+        import time
+
+        t0 = time.perf_counter()
+        if language == "zh":
+            audio, offsets, ends = self._speak_mandarin([p for p, _ in phones])
+            stats["speech_s"] += time.perf_counter() - t0
+            audio = self._normalise(audio)
+            t1 = time.perf_counter()
+            f0, voiced_raw = self._f0(audio)
+            timings = []
+            for (pinyin, initial), start, end in zip(phones, offsets, ends):
+                a, b = int(round(start / self.frame_s)), int(round(end / self.frame_s)) + 1
+                t = timing_mandarin(audio[int(start * WORK_RATE): int(end * WORK_RATE)], WORK_RATE, initial,
+                                    voiced=voiced_raw[a:b], frame_s=self.frame_s)
+                timings.append(t.shifted(start))
+            diphthongs = [False] * len(timings)
+            method = "espeak"
+            stats["align_s"] += time.perf_counter() - t1
+        else:
+            from .speech import synthesize_piper
+
+            speech = synthesize_piper(phones)
+            stats["speech_s"] += time.perf_counter() - t0
+            audio = self._normalise(speech.audio)
+            t1 = time.perf_counter()
+            syllables = [s for w in phones for s in w]
+            word_of = [wi for wi, w in enumerate(phones) for _ in w]
+            timings, method = None, ""
+            if self.aligner in ("auto", "piper") and speech.phone_spans is not None:
+                timings, method = timings_from_spans(syllables, speech.phone_spans, speech.sample_rate), "piper"
+            if timings is None and self.aligner in ("auto", "pocketsphinx"):
+                timings, method = timings_pocketsphinx(audio, WORK_RATE, syllables, word_of), "pocketsphinx"
+            if timings is None:
+                timings, method = timings_proportional(audio, WORK_RATE, syllables), "proportional"
+            diphthongs = [_is_diphthong(s) for s in syllables]
+            stats["align_s"] += time.perf_counter() - t1
+            f0 = None
+        t2 = time.perf_counter()
+        import pyworld as pw
+
+        if f0 is None:
+            f0, _ = self._f0(audio)
+        f0 = self._voice_vowels(f0, timings)
+        times = np.arange(len(f0)) * self.frame_s
+        sp = pw.cheaptrick(audio, f0, times, WORK_RATE)
+        ap = pw.d4c(audio, f0, times, WORK_RATE)
+        sp = warp_envelope(sp, preset.formant_ratio)
+        ap = add_breathiness(ap, preset.breathiness, sample_rate=WORK_RATE)
+        stats["analysis_s"] += time.perf_counter() - t2
+        return LineAnalysis(timings, diphthongs, f0, sp, ap, method)
+
+    @staticmethod
+    def _normalise(audio: np.ndarray) -> np.ndarray:
+        start, end = spoken_span(audio, WORK_RATE)
+        part = audio[int(start * WORK_RATE): int(end * WORK_RATE)]
+        rms = np.sqrt(np.mean(part ** 2)) if len(part) else 0.0
+        if rms <= 1e-9:
+            return np.asarray(audio, dtype=np.float64)
+        return np.asarray(audio, dtype=np.float64) * (10 ** (SPEECH_RMS_DBFS / 20) / rms)
+
+    def _f0(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import pyworld as pw
+
+        f0, times = pw.dio(audio, WORK_RATE, f0_floor=60.0, f0_ceil=500.0, frame_period=self.frame_s * 1000)
+        f0 = pw.stonemask(audio, f0, times, WORK_RATE)
+        return f0, f0 > 0
+
+    def _voice_vowels(self, f0: np.ndarray, timings: list[SyllableTiming]) -> np.ndarray:
+        """Vowels are voiced: fill unvoiced frames inside a vowel with the F0 around them."""
+        f0 = f0.copy()
+        voiced = np.flatnonzero(f0 > 0)
+        for t in timings:
+            a, b = int(np.ceil(t.vowel_s / self.frame_s)), int(t.coda_s / self.frame_s)
+            a, b = max(a, 0), min(b, len(f0) - 1)
+            if b < a:
+                continue
+            gap = np.arange(a, b + 1)
+            gap = gap[f0[gap] <= 0]
+            if not len(gap):
+                continue
+            f0[gap] = np.interp(gap, voiced, f0[voiced]) if len(voiced) else 120.0
+        return f0
+
+    def _speak_mandarin(self, pinyins: list[str]):
+        """Each syllable spoken alone, joined with short silences; start/end (s) of each."""
+        from scipy.signal import resample_poly
+
+        from .speech import synthesize_pinyin
+
+        gap = np.zeros(int(MANDARIN_GAP_S * WORK_RATE))
+        parts, offsets, ends = [gap], [], []
+        pos = len(gap)
+        for p in pinyins:
+            audio, sr = synthesize_pinyin(p)
+            if sr != WORK_RATE:
+                audio = resample_poly(audio, WORK_RATE, sr)
+            start, end = spoken_span(audio, WORK_RATE)
+            audio = audio[int(start * WORK_RATE): int(np.ceil(end * WORK_RATE))]
+            offsets.append(pos / WORK_RATE)
+            ends.append((pos + len(audio)) / WORK_RATE)
+            parts += [audio, gap]
+            pos += len(audio) + len(gap)
+        return np.concatenate(parts), offsets, ends
+
+    # ---- synthesis ------------------------------------------------------------------------------
+    def _synthesise_segment(self, seg: Segment, analysis: LineAnalysis, out: np.ndarray) -> None:
+        import pyworld as pw
+
+        fs, fp = WORK_RATE, self.frame_s
+        n_frames = int(np.ceil((seg.end_s - seg.start_s) / fp)) + 2
+        times = seg.start_s + np.arange(n_frames) * fp
+        src = np.clip(seg.source_times(times) / fp, 0, len(analysis.f0) - 1)
+        i0 = np.minimum(np.floor(src).astype(int), len(analysis.f0) - 2) if len(analysis.f0) > 1 else np.zeros(
+            n_frames, int)
+        i1 = np.minimum(i0 + 1, len(analysis.f0) - 1)
+        w = (src - i0)[:, None]
+        sp = analysis.sp[i0] * (1 - w) + analysis.sp[i1] * w
+        ap = analysis.ap[i0] * (1 - w) + analysis.ap[i1] * w
+        voiced = analysis.f0[np.rint(src).astype(int)] > 0
+        f0 = sung_f0(times, seg.pitch_spans, [(n.start_s, n.end_s) for n in seg.notes], frame_s=fp)
+        f0 = np.where(voiced, f0, 0.0)
+        sp = sp * self._velocity_gain(times, seg)[:, None] ** 2
+        y = pw.synthesize(np.ascontiguousarray(f0), np.ascontiguousarray(sp), np.ascontiguousarray(ap), fs,
+                          fp * 1000)
+        start = int(round(seg.start_s * fs))
+        n = min(int(round((seg.end_s - seg.start_s) * fs)), len(y), len(out) - start)
+        if n <= 0:
+            return
+        y = y[:n].copy()
+        for length, sl, ramp in ((int(FADE_IN_S * fs), slice(None), 1), (int(FADE_OUT_S * fs), slice(None), -1)):
+            length = min(length, n // 2)
+            if length > 0:
+                r = np.sin(np.linspace(0, np.pi / 2, length)) ** 2
+                if ramp == 1:
+                    y[:length] *= r
+                else:
+                    y[-length:] *= r[::-1]
+        out[start:start + n] += y
+
+    @staticmethod
+    def _velocity_gain(times: np.ndarray, seg: Segment) -> np.ndarray:
+        """Amplitude factor per frame from the velocity of the note sung then (90 → 1)."""
+        starts = np.array([n.start_s for n in seg.notes])
+        vel = np.array([n.velocity for n in seg.notes], dtype=np.float64)
+        k = np.clip(np.searchsorted(starts, times, side="right") - 1, 0, len(starts) - 1)
+        return 10 ** ((vel[k] - 90.0) * 0.08 / 20)
