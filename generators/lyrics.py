@@ -48,7 +48,7 @@ def normalize_text(text: str) -> str:
         if ch.isspace() or ch in _SOFT_SYMBOLS or ch in SPOKEN_SYMBOLS_EN or ch == "$":
             continue
         cat = unicodedata.category(ch)
-        if cat.startswith("P") or cat.startswith("M"):
+        if cat.startswith("P") or cat.startswith("M") or cat == "Cf":  # Cf: invisible joiners, BOM
             continue
         if cat == "Nd":
             if not ch.isascii():

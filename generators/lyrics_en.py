@@ -22,7 +22,6 @@ _ONSETS = {tuple(o.split()) for o in (
     "P L|P R|B L|B R|K L|K R|G L|G R|F L|F R|TH R|SH R|D R|T R|T W|D W|K W|G W|S W|TH W|"
     "S P|S T|S K|S M|S N|S L|S F|P Y|B Y|K Y|G Y|F Y|V Y|M Y|HH Y|S P L|S P R|S T R|S K R|S K W|"
     "S P Y|S K Y").split("|")}
-_WORD = re.compile(r"'?[^\W\d_]+(?:'[^\W\d_]+)*'?")
 _TOKEN = re.compile(r"(\d+(?:\.\d+)?)(st|nd|rd|th)?|('?[^\W\d_]+(?:'[^\W\d_]+)*'?)")
 
 

@@ -13,7 +13,7 @@ import re
 
 from representations.leadsheet import Syllable
 
-from .lyrics import SPOKEN_SYMBOLS_ZH, is_han, normalize_text
+from .lyrics import SPOKEN_SYMBOLS_ZH, normalize_text
 from .lyrics_numbers import number_zh
 
 # 儿 after these characters is read as erhua (a final -r on the previous syllable)
@@ -44,11 +44,11 @@ def _words(run: str) -> list[str]:
     return list(seg.cut(run))
 
 
-def _stress(final: str, pos: int, n: int) -> int:
-    """Neutral tone 0; the last syllable of a word 1 (Mandarin words lean on it); others 2."""
+def _stress(final: str, pos: int) -> int:
+    """Neutral tone 0; a word's first syllable 1 (it takes the beat when sung); others 2."""
     if final.endswith("5"):
         return 0
-    return 1 if pos == n - 1 else 2
+    return 1 if pos == 0 else 2
 
 
 def _han_syllables(run: str, first_word: int) -> tuple[list[Syllable], int]:
@@ -69,7 +69,7 @@ def _han_syllables(run: str, first_word: int) -> tuple[list[Syllable], int]:
                 sylls[-1] = Syllable(last.text + ch, tuple(phon), last.stress, last.word, last.word_start)
                 continue
             phon = (ini, fin) if ini else (fin,)
-            sylls.append(Syllable(ch, phon, _stress(fin, pos, len(word)), word_index, not added))
+            sylls.append(Syllable(ch, phon, _stress(fin, pos), word_index, not added))
             added = True
         word_index += added
     return sylls, word_index
@@ -105,6 +105,3 @@ def syllabify_line_zh(text: str) -> list[Syllable]:
             if english:
                 word_index += english[-1].word + 1
     return out
-
-
-__all__ = ["syllabify_line_zh", "ERHUA_WORDS", "is_han"]

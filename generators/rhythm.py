@@ -39,10 +39,13 @@ def prominence(syllables: Sequence[Syllable]) -> list[int]:
     """Metrical weight each syllable asks for: 2 stressed, 1 secondary or pronoun, 0 weak.
 
     One-syllable function words ("the", "and", "to") count as weak whatever their
-    dictionary stress; Mandarin neutral-tone syllables (stress 0) are weak.
+    dictionary stress. A Mandarin syllable (pinyin phonemes) is strong when it begins a word.
     """
     out = []
     for i, s in enumerate(syllables):
+        if s.phonemes and s.phonemes[-1][-1:] in "12345" and s.phonemes[-1][:1].islower():
+            out.append(2 if s.stress == 1 else 0)  # Mandarin: words begin on the beat
+            continue
         mono = s.word_start and (i + 1 == len(syllables) or syllables[i + 1].word_start)
         word = s.text.lower().strip("'")
         if mono and word in FUNCTION_WORDS:

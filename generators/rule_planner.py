@@ -9,6 +9,7 @@ in a key and octave that fit the voice. Same spec and seed, same lead sheet.
 from __future__ import annotations
 
 import random
+import re
 from fractions import Fraction
 
 from representations.leadsheet import Chord, LeadSheet, LyricLine, Note, Section
@@ -29,8 +30,11 @@ _VELOCITY = {"verse": 84, "pre-chorus": 88, "chorus": 96, "bridge": 90}
 
 
 def infer_meter(spec, style: Style) -> Meter:
-    """The spec's meter, else 3/4 for a waltz and 4/4 otherwise."""
-    return spec.meter_obj() or (Meter(3, 4) if style.genre == "waltz" else Meter(4, 4))
+    """The spec's meter, else 3/4 for a waltz (named anywhere in the tags) and 4/4 otherwise."""
+    if spec.meter_obj() is not None:
+        return spec.meter_obj()
+    waltz = style.genre == "waltz" or any(re.search(r"waltz|华尔兹|圆舞曲", t, re.I) for t in tag_list(spec.tags))
+    return Meter(3, 4) if waltz else Meter(4, 4)
 
 
 def infer_tempo(spec, style: Style) -> float:
@@ -70,10 +74,10 @@ def choose_key(given: Key | None, mode: str, voice: VoicePreset, *, rng: random.
     return max(options, key=lambda o: (o[0], -o[2]))[3]
 
 
-def _chords(sections: list[FormSection], style: Style, key: Key, meter: Meter, rng: random.Random) -> list[list[str]]:
+def _chords(sections: list[FormSection], style: Style, key: Key, rng: random.Random) -> list[list[str]]:
     progressions = choose_progressions(style.genre, key.mode, rng=rng)
     cadences = {k: cadence(style.genre, key.mode, k, rng=rng) for k in progressions}
-    final = cadence(style.genre, key.mode, "outro", rng=random.Random(0))
+    final = cadence(style.genre, key.mode, "outro", rng=stable_rng("final cadence", *progressions["outro"]))
     out = []
     for i, sec in enumerate(sections):
         pair = final if i == len(sections) - 1 else cadences[sec.kind]
@@ -114,8 +118,8 @@ def _phrase_notes(phrase: Phrase, *, start_beats: Fraction, bar_chords: list[str
         pitch = scale.pitch(k, ch)
         upper = k + 2
         pcs = ch.pitch_classes()
-        can_melisma = (j == len(rhythm) - 1 and dur >= Fraction(5, 2) and upper in domain and k + 1 in domain
-                       and scale.pitch(upper, ch) % 12 in pcs)
+        can_melisma = (j == len(rhythm) - 1 and dur >= Fraction(5, 2) and on % bar + Fraction(3, 2) < bar
+                       and upper in domain and k + 1 in domain and scale.pitch(upper, ch) % 12 in pcs)
         if can_melisma and rng.random() < 0.3:  # 3-2-1 descent onto the final note
             notes.append(Note(start_beats + on, Fraction(1), scale.pitch(upper, ch), vel, syl))
             notes.append(Note(start_beats + on + 1, Fraction(1, 2), scale.pitch(k + 1, ch), vel - 4, syl, True))
@@ -165,7 +169,7 @@ class RulePlanner(Planner):
         scale = choose_key(spec.key_obj(), infer_mode(spec, style), voice, rng=rng)
         key = scale.key
         domain = scale.domain(voice.low, voice.high)
-        chords_per_section = _chords(sections, style, key, meter, rng)
+        chords_per_section = _chords(sections, style, key, rng)
 
         out_sections, chords, melody, lyrics = [], [], [], []
         bar0 = 0

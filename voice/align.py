@@ -16,26 +16,37 @@ import numpy as np
 from .phonemes import Phone, split_arpabet
 
 FRAME_S = 0.01
+VOICED_CONSONANT_SYMBOLS = set("bdɡvðzʒmnŋlɹwjɾ")
+VOICELESS_ONSETS = {"P", "T", "K", "F", "S", "SH", "CH", "TH", "HH"}  # ARPAbet
+VOWEL_TAIL_DB = 15.0  # a vowel ends where it has faded this far below its peak
 VOWEL_LEVEL_DB = 12.0  # a Mandarin final starts within this many dB of the syllable's loudest frame
 
 
 @dataclass(frozen=True)
 class SyllableTiming:
     """Times in seconds within the speech: onset consonants ``[onset_s, vowel_s)``, vowel
-    ``[vowel_s, coda_s)``, coda consonants ``[coda_s, end_s)``."""
+    ``[vowel_s, coda_s)``, coda consonants ``[coda_s, end_s)``; ``next_s`` is where the next
+    syllable of the line begins (the gap between words lies in ``[end_s, next_s)``; None: the
+    same as ``end_s``)."""
 
     onset_s: float
     vowel_s: float
     coda_s: float
     end_s: float
+    next_s: float | None = None
 
     def __post_init__(self):
-        if not self.onset_s <= self.vowel_s <= self.coda_s <= self.end_s:
+        if self.next_s is None:
+            object.__setattr__(self, "next_s", self.end_s)
+        if not self.onset_s <= self.vowel_s <= self.coda_s <= self.end_s <= self.next_s:
             raise ValueError(f"syllable timing is not ordered: {self}")
 
     def shifted(self, offset_s: float) -> "SyllableTiming":
         return SyllableTiming(self.onset_s + offset_s, self.vowel_s + offset_s, self.coda_s + offset_s,
-                              self.end_s + offset_s)
+                              self.end_s + offset_s, self.next_s + offset_s)
+
+    def replace_vowel(self, vowel_s: float) -> "SyllableTiming":
+        return SyllableTiming(self.onset_s, vowel_s, self.coda_s, self.end_s, self.next_s)
 
 
 def _timing_from_phone_times(phones: list[Phone], times: list[tuple[float, float]]) -> SyllableTiming:
@@ -49,25 +60,58 @@ def _timing_from_phone_times(phones: list[Phone], times: list[tuple[float, float
     return SyllableTiming(onset, vowel, coda, end)
 
 
-def timings_from_spans(syllables: list[list[Phone]], spans: list[list[tuple[int, int]]],
-                       sample_rate: int) -> list[SyllableTiming]:
-    """Syllable timings from per-phone sample spans (as Piper reports them).
+def timings_from_spans(syllables: list[list[Phone]], spans: list[list[tuple[float, float]]]) -> list[SyllableTiming]:
+    """Syllable timings from per-phone ``(start_s, end_s)`` spans, each linked to the next."""
+    return _tile([_timing_from_phone_times(p, sp) for p, sp in zip(syllables, spans)])
 
-    Within a line the coda of a syllable runs on to the next syllable's onset (the word gap
-    belongs to the syllable before it), so consecutive syllables tile the speech.
+
+def piper_phone_spans(speech, syllables: list[list[Phone]]) -> list[list[tuple[float, float]]] | None:
+    """Each phone's ``(start_s, end_s)`` from Piper's per-token durations.
+
+    Piper puts a padding token after every symbol. After a vowel or a voiceless consonant the
+    padding belongs to that symbol (a vowel's release, a stop's aspiration); after a voiced
+    consonant it is the transition into the next sound and belongs to what follows (measured on
+    this voice: vowel onsets after voiced consonants come 29 ms earlier, median, than the
+    padding-to-the-symbol-before rule puts them). None when the speech carries no durations.
     """
+    edges = speech.token_edges
+    if edges is None:
+        return None
+    sr = speech.sample_rate
+    symbols = speech.token_symbols
+    tokens = [k for k, sym in enumerate(symbols) if sym]
+    bounds = {}
+    for a, b in zip(tokens, tokens[1:]):
+        share = 0.0 if symbols[a] in VOICED_CONSONANT_SYMBOLS else 1.0
+        bounds[(a, b)] = edges[a + 1] + share * (edges[b] - edges[a + 1])
+    spans: list[list[list[float]]] = [[[np.inf, -np.inf] for _ in s] for s in syllables]
+    for i, k in enumerate(tokens):
+        owner = speech.token_owners[k]
+        if owner is None:
+            continue
+        lo = bounds[(tokens[i - 1], k)] if i else edges[k]
+        hi = bounds[(k, tokens[i + 1])] if i + 1 < len(tokens) else edges[k + 1]
+        span = spans[owner[0]][owner[1]]
+        span[0], span[1] = min(span[0], lo / sr), max(span[1], hi / sr)
     out = []
-    for phones, sp in zip(syllables, spans):
-        out.append(_timing_from_phone_times(phones, [(a / sample_rate, b / sample_rate) for a, b in sp]))
-    return _tile(out)
+    for syl in spans:
+        fixed, t = [], None
+        for lo, hi in syl:
+            if not np.isfinite(lo):  # a phone Piper cannot spell: zero length where it would be
+                lo = hi = t if t is not None else 0.0
+            fixed.append((float(lo), float(hi)))
+            t = hi
+        out.append(fixed)
+    return out
 
 
 def _tile(timings: list[SyllableTiming]) -> list[SyllableTiming]:
+    """Link each syllable to the next: ``next_s`` is the next one's onset (when it is later)."""
     tiled = []
     for k, t in enumerate(timings):
-        end = timings[k + 1].onset_s if k + 1 < len(timings) else t.end_s
-        end = max(end, t.coda_s)
-        tiled.append(SyllableTiming(t.onset_s, t.vowel_s, t.coda_s, end))
+        nxt = timings[k + 1].onset_s if k + 1 < len(timings) else t.end_s
+        end = min(t.end_s, nxt) if nxt >= t.coda_s else t.end_s
+        tiled.append(SyllableTiming(t.onset_s, t.vowel_s, t.coda_s, end, max(end, nxt)))
     return tiled
 
 
@@ -206,3 +250,68 @@ def timing_mandarin(audio: np.ndarray, sample_rate: int, initial: str, *, voiced
         vowel = max(start, (loud[0] if len(loud) else first_voiced) * frame_s)
     vowel = min(vowel, end)
     return SyllableTiming(start, vowel, end, end)
+
+
+VOICELESS_IPA = set("ptkfsʃθhx")
+
+
+def refine_voiceless_onsets(timings: list[SyllableTiming], syllables: list[list[Phone]], voiced: np.ndarray,
+                            *, frame_s: float, search_s: float = 0.08) -> list[SyllableTiming]:
+    """Put the vowel of each syllable whose onset is all voiceless consonants where voicing starts.
+
+    The voicing onset is the first pair of voiced analysis frames after an unvoiced one, looked
+    for from the syllable's onset to ``search_s`` past the vowel start it had; if none is found
+    the timing stays.
+    """
+    out = []
+    for t, phones in zip(timings, syllables):
+        onset = [p for p in phones if p.role == "onset"]
+        voiceless = onset and all((p.arpabet in VOICELESS_ONSETS) if p.arpabet else
+                                  all(c in VOICELESS_IPA for c in p.symbols) for p in onset)
+        if not voiceless:
+            out.append(t)
+            continue
+        a = int(np.floor(t.onset_s / frame_s))
+        b = min(int(np.ceil(min(t.coda_s, t.vowel_s + search_s) / frame_s)), len(voiced) - 1)
+        seen_unvoiced, found = False, None
+        for k in range(max(a, 0), b):
+            if not voiced[k]:
+                seen_unvoiced = True
+            elif seen_unvoiced and voiced[k + 1]:
+                found = k * frame_s
+                break
+        if found is None:
+            out.append(t)
+            continue
+        vowel = min(max(found, t.onset_s), t.coda_s)
+        out.append(t.replace_vowel(vowel))
+    return out
+
+
+def frame_levels_db(audio: np.ndarray, sample_rate: int, *, frame_s: float) -> np.ndarray:
+    """RMS level (dB) of ``audio`` around each analysis frame time ``k * frame_s``."""
+    hop = max(1, int(round(sample_rate * frame_s)))
+    n = len(audio) // hop + 1
+    padded = np.pad(np.asarray(audio, dtype=np.float64), (hop // 2, n * hop - len(audio) + hop))
+    frames = padded[: n * hop].reshape(n, hop)
+    return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-20)
+
+
+def trim_vowel_tails(timings: list[SyllableTiming], levels_db: np.ndarray, *, frame_s: float,
+                     floor_db: float = VOWEL_TAIL_DB) -> list[SyllableTiming]:
+    """End each vowel at its last frame within ``floor_db`` of its loudest one.
+
+    A reduced vowel ("the", "a") may fade out long before the next phone begins; stretching that
+    fade would sing a note of near-silence, so the faded tail joins the coda instead.
+    """
+    out = []
+    for t in timings:
+        a, b = int(round(t.vowel_s / frame_s)), min(int(round(t.coda_s / frame_s)), len(levels_db))
+        if b - a < 2:
+            out.append(t)
+            continue
+        seg = levels_db[a:b]
+        loud = np.flatnonzero(seg >= seg.max() - floor_db)
+        coda = min(t.coda_s, max(t.vowel_s + frame_s, (a + loud[-1] + 1) * frame_s))
+        out.append(SyllableTiming(t.onset_s, t.vowel_s, coda, t.end_s, t.next_s))
+    return out

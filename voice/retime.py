@@ -126,15 +126,20 @@ def plan_line(syllables: list[SungSyllable], *, earliest_s: float = 0.0) -> list
             seg = Segment(start, start)
             segments.append(seg)
         vowel_start = s.start_s + extra
+        legato = False
         if k + 1 < n:
-            coda_end = min(s.end_s, syllables[k + 1].start_s - leads[k + 1])
+            next_onset = syllables[k + 1].start_s - leads[k + 1]
+            legato = next_onset <= s.end_s + 1e-6
+            coda_end = min(s.end_s, next_onset)
         else:
             coda_end = s.end_s
         coda_end = max(coda_end, vowel_start + 1e-3)
-        coda = min(t.end_s - t.coda_s, MAX_CODA_S, CODA_SHARE * (coda_end - vowel_start))
+        # sung legato, the way into the next word is sung too; before a rest it is left out
+        coda_src_end = t.next_s if legato else t.end_s
+        coda = min(coda_src_end - t.coda_s, MAX_CODA_S, CODA_SHARE * (coda_end - vowel_start))
         seg.add_piece(start, vowel_start, t.onset_s, t.vowel_s)
         _vowel_pieces(seg, vowel_start, coda_end - coda, t.vowel_s, t.coda_s, s.diphthong)
-        seg.add_piece(coda_end - coda, coda_end, t.coda_s, t.end_s)
+        seg.add_piece(coda_end - coda, coda_end, t.coda_s, coda_src_end)
         seg.end_s = coda_end
         # pitch: the onset already sings the first note, the coda the last one
         for j, note in enumerate(s.notes):

@@ -27,12 +27,16 @@ ESPEAK_PINYIN_VOICE = "cmn-latn-pinyin"
 
 @dataclass
 class PiperSpeech:
-    """Speech of one line: ``audio`` (float64, mono) at ``sample_rate`` Hz and, per syllable,
-    the ``(start, end)`` sample of each of its phones (None when the model gives no durations)."""
+    """Speech of one line: ``audio`` (float64, mono) at ``sample_rate`` Hz, and Piper's own
+    account of it: ``token_edges`` (n_tokens + 1 sample positions, None when the model gives no
+    durations), the ``(syllable, phone)`` each token spells (None for word gaps, start and end)
+    and the symbol of each token ("" for the padding Piper puts after every symbol)."""
 
     audio: np.ndarray
     sample_rate: int
-    phone_spans: list[list[tuple[int, int]]] | None
+    token_edges: np.ndarray | None
+    token_owners: list[tuple[int, int] | None]
+    token_symbols: list[str]
 
 
 @functools.lru_cache(maxsize=1)
@@ -168,7 +172,7 @@ def synthesize_piper(words: list[list[list[Phone]]], *, length_scale: float = PI
     Returns
     -------
     PiperSpeech
-        ``phone_spans`` lists the syllables in line order (all words flattened).
+        Token owners number the syllables in line order (all words flattened).
     """
     from piper.config import SynthesisConfig
     from piper.const import BOS, EOS, PAD
@@ -178,11 +182,13 @@ def synthesize_piper(words: list[list[list[Phone]]], *, length_scale: float = PI
     pad = list(id_map[PAD])
     ids: list[int] = list(id_map[BOS]) + pad
     owners: list[tuple[int, int] | None] = [None] * len(ids)  # (syllable, phone) per id
+    symbols: list[str] = [BOS] + [""] * len(pad)
     n_syl = 0
     for wi, word in enumerate(words):
         if wi:
             ids += list(id_map[" "]) + pad
             owners += [None] * (len(id_map[" "]) + len(pad))
+            symbols += [" "] * len(id_map[" "]) + [""] * len(pad)
         for syllable in word:
             for pi, phone in enumerate(syllable):
                 for ch in phone.symbols:
@@ -190,28 +196,22 @@ def synthesize_piper(words: list[list[list[Phone]]], *, length_scale: float = PI
                         continue
                     ids += list(id_map[ch]) + pad
                     owners += [(n_syl, pi)] * (len(id_map[ch]) + len(pad))
+                    symbols += [ch] * len(id_map[ch]) + [""] * len(pad)
             n_syl += 1
     ids += list(id_map[EOS])
     owners += [None] * len(id_map[EOS])
+    symbols += [EOS] * len(id_map[EOS])
     config = SynthesisConfig(length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0)
     result = voice.phoneme_ids_to_audio(ids, config, include_alignments=has_durations)
     audio, samples = result if isinstance(result, tuple) else (result, None)
     audio = np.asarray(audio, dtype=np.float64).reshape(-1)
     sr = voice.config.sample_rate
-    spans = None
+    edges = None
     if samples is not None and len(samples) == len(ids):
-        edges = np.concatenate([[0], np.cumsum(samples)])
-        scale = len(audio) / edges[-1] if edges[-1] > 0 else 1.0
-        edges = np.round(edges * scale).astype(int)
-        syllables = [s for word in words for s in word]
-        spans = [[(0, 0)] * len(s) for s in syllables]
-        for k, owner in enumerate(owners):
-            if owner is None:
-                continue
-            si, pi = owner
-            lo, hi = spans[si][pi]
-            spans[si][pi] = (edges[k], edges[k + 1]) if lo == hi == 0 else (lo, edges[k + 1])
-    return PiperSpeech(audio, sr, spans)
+        edges = np.concatenate([[0], np.cumsum(samples)]).astype(np.float64)
+        if edges[-1] > 0:
+            edges *= len(audio) / edges[-1]
+    return PiperSpeech(audio, sr, edges, owners, symbols)
 
 
 # ---- Mandarin: espeak-ng -----------------------------------------------------------------------

@@ -18,8 +18,8 @@ from representations.audio import Audio
 from representations.errors import SpecError
 from representations.vocal_score import VocalNote, VocalScore
 
-from .align import (SyllableTiming, spoken_span, timing_mandarin, timings_from_spans, timings_pocketsphinx,
-                    timings_proportional)
+from .align import (SyllableTiming, frame_levels_db, piper_phone_spans, refine_voiceless_onsets, spoken_span,
+                    timing_mandarin, timings_from_spans, timings_pocketsphinx, timings_proportional, trim_vowel_tails)
 from .base import SINGERS, Singer
 from .f0 import sung_f0
 from .phonemes import (IPA_VOWEL_CHARS, Phone, arpabet_word_to_phones, ipa_word_to_phones, is_arpabet, pinyin_initial,
@@ -32,6 +32,7 @@ WORK_RATE = 22050  # Hz: the speech engines' rate; synthesis runs here, then ×2
 SPEECH_RMS_DBFS = -24.0  # spoken part of each line is brought to this level before analysis
 FADE_IN_S = 0.005
 FADE_OUT_S = 0.02
+MAX_VOWEL_BOOST_DB = 9.0
 MANDARIN_GAP_S = 0.06  # silence between syllables spoken one by one
 ALIGNERS = ("auto", "piper", "pocketsphinx", "proportional")
 
@@ -227,28 +228,49 @@ class WorldSinger(Singer):
             syllables = [s for w in phones for s in w]
             word_of = [wi for wi, w in enumerate(phones) for _ in w]
             timings, method = None, ""
-            if self.aligner in ("auto", "piper") and speech.phone_spans is not None:
-                timings, method = timings_from_spans(syllables, speech.phone_spans, speech.sample_rate), "piper"
+            spans = piper_phone_spans(speech, syllables) if self.aligner in ("auto", "piper") else None
+            if spans is not None:
+                timings, method = timings_from_spans(syllables, spans), "piper"
             if timings is None and self.aligner in ("auto", "pocketsphinx"):
                 timings, method = timings_pocketsphinx(audio, WORK_RATE, syllables, word_of), "pocketsphinx"
             if timings is None:
                 timings, method = timings_proportional(audio, WORK_RATE, syllables), "proportional"
+            f0, voiced = self._f0(audio)
+            timings = refine_voiceless_onsets(timings, syllables, voiced, frame_s=self.frame_s)
+            timings = trim_vowel_tails(timings, frame_levels_db(audio, WORK_RATE, frame_s=self.frame_s),
+                                       frame_s=self.frame_s)
             diphthongs = [_is_diphthong(s) for s in syllables]
             stats["align_s"] += time.perf_counter() - t1
-            f0 = None
         t2 = time.perf_counter()
         import pyworld as pw
 
-        if f0 is None:
-            f0, _ = self._f0(audio)
         f0 = self._voice_vowels(f0, timings)
         times = np.arange(len(f0)) * self.frame_s
         sp = pw.cheaptrick(audio, f0, times, WORK_RATE)
         ap = pw.d4c(audio, f0, times, WORK_RATE)
+        sp = self._even_vowels(sp, timings)
         sp = warp_envelope(sp, preset.formant_ratio)
         ap = add_breathiness(ap, preset.breathiness, sample_rate=WORK_RATE)
         stats["analysis_s"] += time.perf_counter() - t2
         return LineAnalysis(timings, diphthongs, f0, sp, ap, method)
+
+    def _even_vowels(self, sp: np.ndarray, timings: list[SyllableTiming]) -> np.ndarray:
+        """Bring weak (unstressed) vowels up towards the line's median vowel level, by at most
+        ``MAX_VOWEL_BOOST_DB``: a sung syllable is not swallowed as a spoken one may be."""
+        level = np.log10(np.maximum(sp.sum(axis=1), 1e-30)) * 10  # dB per frame
+        spans = [(int(t.vowel_s / self.frame_s), max(int(t.coda_s / self.frame_s), int(t.vowel_s / self.frame_s) + 1))
+                 for t in timings]
+        vowel_db = np.array([level[a:b].mean() if b <= len(level) and b > a else np.nan for a, b in spans])
+        if np.all(np.isnan(vowel_db)):
+            return sp
+        ref = np.nanmedian(vowel_db)
+        gain_db = np.zeros(len(level))
+        for (a, b), v in zip(spans, vowel_db):
+            if not np.isnan(v):
+                gain_db[a:b] = np.clip(ref - v, 0.0, MAX_VOWEL_BOOST_DB)
+        n = max(1, int(round(0.03 / self.frame_s)))
+        gain_db = np.convolve(np.pad(gain_db, n // 2, mode="edge"), np.ones(n) / n, mode="valid")[: len(level)]
+        return sp * (10 ** (gain_db / 10))[:, None]
 
     @staticmethod
     def _normalise(audio: np.ndarray) -> np.ndarray:

@@ -1,0 +1,280 @@
+"""The mastering mixer: per-stem EQ and reverb sends, a produced lead vocal placed a few dB above
+the band, bus compression, then loudness to -14 LUFS with true peaks at or below -1 dBTP.
+
+Stem processing follows the stem's role, looked up by its name in
+:mod:`generators.instruments` (``drums``, ``bass``, ``piano``...; unknown names are treated as
+chord instruments). Track gains and pans are already in the stems (the renderer applies them).
+
+Lead vocals (mono or stereo, padded when shorter than the stems, resampled when at another rate):
+high-pass, compression, a presence lift, a reverb send and a slight delay; the dry vocal is set
+``vocal_lift_db`` above the accompaniment's integrated loudness.
+
+Mastering: gentle bus compression, gain to the target loudness, and a look-ahead limiter driven by
+the 4x-oversampled (true-peak) envelope, repeated until loudness and true peak both hold.
+Silent input raises :class:`AudioInputError`: there is nothing to master, and a silent "song" is
+always a fault upstream. Same input, same output, sample for sample.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from representations.audio import Audio, StemSet
+from representations.errors import AudioInputError
+
+from .base import MIXERS, Mixer
+
+# role -> (high-pass Hz, reverb send level)
+ROLE_PROCESSING = {
+    "drums": (30.0, 0.10), "bass": (35.0, 0.0), "chords": (100.0, 0.22), "guitar": (100.0, 0.2),
+    "pad": (120.0, 0.3), "strings": (110.0, 0.32), "lead": (120.0, 0.28), "pluck": (110.0, 0.25),
+    "timpani": (40.0, 0.25),
+}
+OVERSAMPLE = 4
+_MIN_LUFS_S = 0.4  # pyloudnorm's gating block
+
+
+def _stereo(x: np.ndarray, n: int) -> np.ndarray:
+    """``x`` as float32 ``(n, 2)``: mono doubled, extra channels dropped, padded with silence."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.shape == (n, 2):
+        return x
+    if x.shape[1] == 1:
+        x = np.repeat(x, 2, axis=1)
+    out = np.zeros((n, 2), dtype=np.float32)
+    out[: min(n, len(x))] = x[:n, :2]
+    return out
+
+
+def k_weighted_power(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """BS.1770 K-weighted signal power summed over channels (all weighted 1, as for stereo),
+    shape ``(n_samples,)``: what integrated loudness averages."""
+    import pyloudnorm
+    from scipy.signal import sosfilt
+
+    from scipy.signal import tf2sos
+
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    stages = list(pyloudnorm.Meter(sample_rate)._filters.values())
+    sos = np.concatenate([tf2sos(st.b, st.a) for st in stages])
+    gain = float(np.prod([st.passband_gain for st in stages]))
+    y = sosfilt(sos, x, axis=0)
+    return (gain * gain) * np.einsum("ij,ij->i", y, y)
+
+
+def gated_loudness(power: np.ndarray, sample_rate: int) -> float:
+    """Integrated loudness in LUFS from :func:`k_weighted_power`: 400 ms blocks every 100 ms,
+    absolute gate -70 LUFS, relative gate -10 LU (ITU-R BS.1770-4, block edges as pyloudnorm
+    places them); ``-inf`` when every block is below the absolute gate."""
+    n = len(power)
+    block = _MIN_LUFS_S
+    n_blocks = int(np.round((n / sample_rate - block) / (block * 0.25))) + 1
+    if n_blocks < 1:
+        return float("-inf")
+    j = np.arange(n_blocks)
+    lo = (block * (j * 0.25) * sample_rate).astype(int)
+    hi = np.minimum((block * (j * 0.25 + 1) * sample_rate).astype(int), n)
+    cs = np.concatenate([[0.0], np.cumsum(power)])
+    z = (cs[hi] - cs[lo]) / (block * sample_rate)
+    with np.errstate(divide="ignore"):
+        lj = -0.691 + 10 * np.log10(z)
+    above = lj >= -70.0
+    if not above.any():
+        return float("-inf")
+    gamma_r = -0.691 + 10 * np.log10(z[above].mean()) - 10.0
+    keep = (lj > gamma_r) & above
+    if not keep.any():
+        return float("-inf")
+    return float(-0.691 + 10 * np.log10(z[keep].mean()))
+
+
+def integrated_lufs(samples: np.ndarray, sample_rate: int) -> float:
+    """ITU-R BS.1770 integrated loudness in LUFS (``-inf`` for silence); short audio is padded
+    with silence to one 400 ms gating block."""
+    x = np.asarray(samples, dtype=np.float64)
+    need = int(np.ceil(_MIN_LUFS_S * sample_rate)) + 1
+    if len(x) < need:
+        x = np.concatenate([x, np.zeros((need - len(x),) + x.shape[1:])])
+    return gated_loudness(k_weighted_power(x, sample_rate), sample_rate)
+
+
+def true_peak_envelope(samples: np.ndarray, *, oversample: int = OVERSAMPLE) -> np.ndarray:
+    """Per input sample, the largest absolute value over the channels and over the
+    ``oversample`` upsampled points that follow it: the true-peak envelope, shape ``(n_samples,)``."""
+    from scipy.signal import resample_poly
+
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[:, None]
+    n = len(x)
+    env = np.abs(x).max(axis=1)
+    for ch in range(x.shape[1]):
+        up = resample_poly(x[:, ch], oversample, 1)
+        np.abs(up, out=up)
+        for k in range(oversample):
+            np.maximum(env, up[k::oversample], out=env)
+    return env
+
+
+def true_peak_db(samples: np.ndarray, *, oversample: int = OVERSAMPLE) -> float:
+    """True peak in dBTP, measured on the ``oversample``-times upsampled signal."""
+    if len(samples) == 0:
+        return float("-inf")
+    peak = float(true_peak_envelope(samples, oversample=oversample).max())
+    return 20 * np.log10(peak) if peak > 0 else float("-inf")
+
+
+def limiter_gain(envelope: np.ndarray, sample_rate: int, *, ceiling_db: float, window_s: float = 0.01) -> np.ndarray:
+    """Gain curve of a look-ahead limiter that keeps ``envelope * gain`` at or below
+    ``ceiling_db``: the needed gain, held by a minimum filter over ±``window_s`` and smoothed by
+    a moving average over ``window_s`` (so it has reached its value at each peak and recovers
+    smoothly). Shape ``(n_samples,)``, values in (0, 1]."""
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    ceiling = 10 ** (ceiling_db / 20)
+    need = np.minimum(1.0, ceiling / np.maximum(envelope.astype(np.float64), 1e-12))
+    if need.min() >= 1.0:
+        return np.ones(len(envelope))
+    w = max(3, int(window_s * sample_rate) | 1)
+    held = minimum_filter1d(need, size=2 * w + 1, mode="nearest")
+    return np.minimum(uniform_filter1d(held, size=w, mode="nearest"), 1.0)
+
+
+@MIXERS.register("master")
+class MasteringMixer(Mixer):
+    """EQ, reverb, vocal production, bus compression and loudness mastering.
+
+    Parameters
+    ----------
+    target_lufs : float
+        Integrated loudness of the master in LUFS.
+    true_peak_limit_db : float
+        Highest true peak of the master in dBTP.
+    vocal_lift_db : float
+        Loudness of the dry lead vocal above the accompaniment, in dB.
+    reverb : bool
+        Add the reverb sends (instruments and vocal).
+    """
+
+    name = "master"
+
+    def __init__(self, *, target_lufs: float = -14.0, true_peak_limit_db: float = -1.0, vocal_lift_db: float = 3.0,
+                 reverb: bool = True):
+        if not -40.0 <= target_lufs <= -5.0:
+            raise ValueError(f"target_lufs {target_lufs} is not valid (valid: -40 to -5)")
+        if not -12.0 <= true_peak_limit_db <= 0.0:
+            raise ValueError(f"true_peak_limit_db {true_peak_limit_db} is not valid (valid: -12 to 0)")
+        self.target_lufs, self.true_peak_limit_db = target_lufs, true_peak_limit_db
+        self.vocal_lift_db, self.reverb = vocal_lift_db, reverb
+
+    # ---- public -------------------------------------------------------------------------------
+    def mix(self, stems: StemSet, *, vocals: Audio | None = None) -> Audio:
+        """The mastered stereo float32 mix, as long as the longest stem (or the vocals if longer)."""
+        if not stems.stems and vocals is None:
+            raise AudioInputError("nothing to mix: no stems and no vocals (valid: at least one stem)")
+        sr = stems.sample_rate if stems.stems else vocals.sample_rate
+        if vocals is not None and vocals.sample_rate != sr:
+            vocals = self._resampled(vocals, sr)
+        n = max([len(a.samples) for a in stems.stems.values()] + ([len(vocals.samples)] if vocals is not None else []))
+        band = self._band(stems, n, sr)
+        bus = band
+        if vocals is not None:
+            voice = self._vocal(vocals, n, sr, band)
+            if voice is not None:
+                bus = band + voice
+        return Audio(self._master(bus, sr), sr)
+
+    # ---- stages -------------------------------------------------------------------------------
+    def _band(self, stems: StemSet, n: int, sr: int) -> np.ndarray:
+        from pedalboard import HighpassFilter, Pedalboard, PeakFilter, Reverb
+
+        from generators.instruments import instrument_for_track
+
+        dry = np.zeros((n, 2), dtype=np.float32)
+        send = np.zeros((n, 2), dtype=np.float32)
+        for name in sorted(stems.stems):
+            x = _stereo(stems.stems[name].samples, n)
+            inst = instrument_for_track(name)
+            role = inst.role if inst is not None else "chords"
+            hp, send_level = ROLE_PROCESSING.get(role, ROLE_PROCESSING["chords"])
+            chain = [HighpassFilter(hp)]
+            if role not in ("drums", "bass", "timpani"):
+                chain.append(PeakFilter(350.0, -2.0, 1.0))  # a little less low-mid mud
+            y = Pedalboard(chain)(x.T, sr).T
+            dry += y
+            if send_level:
+                send += send_level * y
+        if self.reverb and send.any():
+            room = Pedalboard([HighpassFilter(200.0), Reverb(room_size=0.45, damping=0.55, wet_level=1.0,
+                                                             dry_level=0.0, width=0.9)])
+            dry += 0.5 * room(send.T, sr).T
+        return dry
+
+    def _vocal(self, vocals: Audio, n: int, sr: int, band: np.ndarray) -> np.ndarray | None:
+        from pedalboard import Compressor, Delay, HighpassFilter, HighShelfFilter, Pedalboard, PeakFilter, Reverb
+
+        x = np.asarray(vocals.samples, dtype=np.float32).mean(axis=1)
+        mono = np.zeros(n, dtype=np.float32)
+        mono[: min(n, len(x))] = x[:n]
+        chain = Pedalboard([HighpassFilter(90.0), Compressor(threshold_db=-20.0, ratio=3.0, attack_ms=5.0, release_ms=80.0),
+                            PeakFilter(3000.0, 3.0, 0.8), HighShelfFilter(10000.0, 1.5, 0.7)])
+        dry = chain(mono[None, :], sr)[0]
+        loud_v = integrated_lufs(dry, sr) + 10 * np.log10(2)  # as the same signal on both channels
+        dry = np.repeat(dry[:, None], 2, axis=1)
+        if not np.isfinite(loud_v):
+            return None  # a silent vocal adds nothing
+        loud_b = integrated_lufs(band, sr)
+        ref = loud_b if np.isfinite(loud_b) else -20.0
+        dry *= np.float32(10 ** ((ref + self.vocal_lift_db - loud_v) / 20))
+        out = dry.copy()
+        if self.reverb:
+            plate = Pedalboard([HighpassFilter(250.0), Reverb(room_size=0.35, damping=0.6, wet_level=1.0, dry_level=0.0, width=1.0)])
+            echo = Pedalboard([HighpassFilter(300.0), Delay(delay_seconds=0.27, feedback=0.18, mix=1.0)])
+            out += 0.22 * plate(dry.T, sr).T + 0.1 * echo(dry.T, sr).T
+        return out
+
+    def _master(self, bus: np.ndarray, sr: int) -> np.ndarray:
+        from pedalboard import Compressor, Pedalboard
+
+        loud = integrated_lufs(bus, sr)
+        if not np.isfinite(loud):
+            raise AudioInputError("the stems and vocals are silent (integrated loudness -inf LUFS): nothing to master "
+                                  "(valid: audio with sound in it)")
+        x = bus * np.float32(10 ** ((-20.0 - loud) / 20))  # a known level for the bus compressor
+        x = Pedalboard([Compressor(threshold_db=-22.0, ratio=2.0, attack_ms=20.0, release_ms=200.0)])(x.T, sr).T
+        # The limiter's gain varies slowly, so the output's K-weighted power and true-peak envelope
+        # are the input's scaled by the gain squared and by the gain: iterate on those, then measure.
+        power = k_weighted_power(x, sr)
+        env = true_peak_envelope(x)
+        ceiling = self.true_peak_limit_db - 0.3
+        gain_db = self.target_lufs - gated_loudness(power, sr)
+        bias = 0.0
+        for _ in range(3):
+            for _ in range(8):
+                g = 10 ** (gain_db / 20) * limiter_gain(env * 10 ** (gain_db / 20), sr, ceiling_db=ceiling)
+                err = self.target_lufs + bias - gated_loudness(power * g * g, sr)
+                if abs(err) <= 0.02:
+                    break
+                gain_db += err
+            y = (x * g[:, None]).astype(np.float32)
+            miss = self.target_lufs - integrated_lufs(y, sr)
+            if abs(miss) <= 0.1:
+                break
+            bias += miss
+        tp = true_peak_db(y)
+        if tp > self.true_peak_limit_db:  # the estimate fell short: trade a little loudness for the limit
+            y *= np.float32(10 ** ((self.true_peak_limit_db - 0.02 - tp) / 20))
+        return y
+
+    @staticmethod
+    def _resampled(audio: Audio, sr: int) -> Audio:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(audio.sample_rate, sr)
+        return Audio(resample_poly(audio.samples, sr // g, audio.sample_rate // g, axis=0).astype(np.float32), sr)

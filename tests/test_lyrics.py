@@ -1,0 +1,127 @@
+"""Syllabification: English (CMUdict + fallback) and Mandarin (pypinyin), measured per syllable."""
+
+from __future__ import annotations
+
+import pytest
+
+from generators.lyrics import UnsingableText, syllabify_line
+from generators.lyrics_en import syllabify_line_en, syllabify_phones, word_syllables
+from generators.lyrics_en_rules import split_spelling
+from generators.lyrics_numbers import number_words_en, number_zh
+from generators.lyrics_zh import syllabify_line_zh
+from representations.errors import SpecError
+
+ARPABET_VOWELS = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
+ARPABET_CONSONANTS = {"B", "CH", "D", "DH", "F", "G", "HH", "JH", "K", "L", "M", "N", "NG", "P", "R", "S", "SH",
+                      "T", "TH", "V", "W", "Y", "Z", "ZH"}
+
+
+def _texts(sylls):
+    return [s.text for s in sylls]
+
+
+def _stress(sylls):
+    return [s.stress for s in sylls]
+
+
+@pytest.mark.parametrize("line, texts, stress", [
+    ("Beautiful, tonight!", ["Beau", "ti", "ful", "to", "night"], [1, 0, 0, 0, 1]),
+    ("I remember every summer", ["I", "re", "mem", "ber", "eve", "ry", "sum", "mer"], [1, 0, 1, 0, 1, 0, 1, 0]),
+    ("We wrote our names on paper lanterns",
+     ["We", "wrote", "our", "names", "on", "pa", "per", "lan", "terns"], [1, 1, 1, 1, 1, 1, 0, 1, 0]),
+    ("the little people", ["the", "lit", "tle", "peo", "ple"], [0, 1, 0, 1, 0]),
+    ("Don't stop lovin' me", ["Don't", "stop", "lo", "vin'", "me"], [1, 1, 1, 0, 1]),
+    ("well-known singing", ["well", "known", "sing", "ing"], [1, 1, 1, 0]),
+])
+def test_english_syllable_counts_spelling_and_stress(line, texts, stress):
+    sylls = syllabify_line_en(line)
+    assert _texts(sylls) == texts
+    assert _stress(sylls) == stress
+
+
+def test_english_phonemes_one_vowel_per_syllable_and_word_indices():
+    sylls = syllabify_line("Beautiful people remember the quiet river", "en")
+    for s in sylls:
+        vowels = [p for p in s.phonemes if p[-1].isdigit()]
+        assert len(vowels) == 1, s
+        assert all(p.rstrip("012") in ARPABET_VOWELS | ARPABET_CONSONANTS for p in s.phonemes), s
+    assert [s.phonemes for s in sylls[:3]] == [("B", "Y", "UW1"), ("T", "AH0"), ("F", "AH0", "L")]
+    assert [s.word for s in sylls] == [0, 0, 0, 1, 1, 2, 2, 2, 3, 4, 4, 5, 5]
+    assert [s.word_start for s in sylls[:4]] == [True, False, False, True]
+
+
+def test_maximal_onset_splits_consonants_between_vowels():
+    assert syllabify_phones("EH1 K S T R AH0".split()) == [(["EH1", "K"], 1), (["S", "T", "R", "AH0"], 0)]
+    assert syllabify_phones("R IH0 M EH1 M B ER0".split()) == [(["R", "IH0"], 0), (["M", "EH1", "M"], 1), (["B", "ER0"], 0)]
+    assert syllabify_phones("S IH1 NG IH0 NG".split()) == [(["S", "IH1", "NG"], 1), (["IH0", "NG"], 0)]  # no NG onset
+
+
+@pytest.mark.parametrize("word, n, pieces", [
+    ("little", 2, ["lit", "tle"]), ("beautiful", 3, ["beau", "ti", "ful"]), ("singing", 2, ["sing", "ing"]),
+    ("every", 2, ["eve", "ry"]), ("idea", 3, ["i", "de", "a"]), ("orange", 2, ["o", "range"]),
+])
+def test_spelling_split_matches_syllable_count(word, n, pieces):
+    assert split_spelling(word, n) == pieces
+    assert "".join(split_spelling(word, n)) == word
+
+
+def test_unknown_words_get_plausible_arpabet():
+    for word, n in (("glimmerous", 3), ("zorbing", 2), ("flimbake", 2), ("skrrt", 1)):
+        sylls = word_syllables(word)
+        assert len(sylls) == n, (word, sylls)
+        assert "".join(w for w, _, _ in sylls) == word
+        for _, phones, _ in sylls:
+            assert sum(p[-1].isdigit() for p in phones) == 1
+            assert all(p.rstrip("012") in ARPABET_VOWELS | ARPABET_CONSONANTS for p in phones)
+        assert [s for _, _, s in sylls][0] == 1
+
+
+def test_numbers_are_read_out():
+    assert _texts(syllabify_line_en("2 hearts")) == ["two", "hearts"]
+    assert [s.text for s in syllabify_line_en("the 21st night")][:4] == ["the", "twen", "ty", "first"]
+    assert number_words_en("1999") == ["nineteen", "ninety", "nine"]
+    assert number_words_en("105") == ["one", "hundred", "and", "five"]
+    assert number_zh("21") == "二十一" and number_zh("105") == "一百零五" and number_zh("10") == "十"
+
+
+@pytest.mark.parametrize("line, char, reading", [
+    ("我还有你", "还", ("h", "ai2")), ("我去还书", "还", ("h", "uan2")),
+    ("我们长大了", "长", ("zh", "ang3")), ("长江的水", "长", ("ch", "ang2")),
+    ("音乐响起", "乐", ("y", "ue4")), ("多么快乐", "乐", ("l", "e4")),
+    ("这很重要", "重", ("zh", "ong4")), ("重新开始", "重", ("ch", "ong2")),
+])
+def test_mandarin_polyphones_read_by_phrase(line, char, reading):
+    sylls = syllabify_line_zh(line)
+    assert len(sylls) == len(line)
+    assert next(s for s in sylls if s.text == char).phonemes == reading
+
+
+def test_mandarin_phonemes_tones_and_punctuation():
+    sylls = syllabify_line("我爱你，中国！我们", "zh")
+    assert _texts(sylls) == ["我", "爱", "你", "中", "国", "我", "们"]
+    assert sylls[1].phonemes == ("ai4",)  # no initial: the final alone
+    assert sylls[3].phonemes == ("zh", "ong1")
+    assert sylls[6].phonemes == ("m", "en5") and sylls[6].stress == 0  # neutral tone
+    assert all(s.phonemes[-1][-1] in "12345" for s in sylls)
+
+
+def test_erhua_merges_and_latin_words_inside_chinese():
+    flower = syllabify_line_zh("花儿开了")
+    assert _texts(flower) == ["花儿", "开", "了"] and flower[0].phonemes == ("h", "uar1")
+    assert _texts(syllabify_line_zh("我的女儿")) == ["我", "的", "女", "儿"]  # 女儿 is two syllables
+    mixed = syllabify_line("我爱你 baby", "en")  # Chinese characters route to Mandarin
+    assert _texts(mixed) == ["我", "爱", "你", "ba", "by"]
+    assert mixed[3].phonemes == ("B", "EY1") and mixed[3].word == 3 and not mixed[4].word_start
+
+
+@pytest.mark.parametrize("line, char", [("party time 🎉", "🎉"), ("привет", "п"), ("love ♥ you", "♥"), ("爱你😀", "😀")])
+def test_unsayable_characters_raise(line, char):
+    with pytest.raises(UnsingableText) as err:
+        syllabify_line(line, "en")
+    assert isinstance(err.value, SpecError)
+    assert repr(char) in str(err.value) and "valid:" in str(err.value)
+
+
+def test_accents_and_symbols_are_sayable():
+    assert _texts(syllabify_line("café & me", "en")) == ["ca", "fé", "and", "me"]
+    assert syllabify_line("...!?", "en") == []
