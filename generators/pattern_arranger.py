@@ -113,12 +113,14 @@ def _plays(p: Player, bar: BarInfo, ctx: SongContext, genre: GenreStyle) -> bool
 class _PartWriter:
     """Writes one player's notes for a chosen set of bars."""
 
-    def __init__(self, p: Player, ctx: SongContext, genre: GenreStyle, genre_name: str, seed: int):
-        self.p, self.ctx, self.genre, self.genre_name, self.seed = p, ctx, genre, genre_name, seed
+    def __init__(self, p: Player, ctx: SongContext, genre: GenreStyle, seed: int):
+        self.p, self.ctx, self.genre = p, ctx, genre
         inst = p.instrument
         low, high = inst.low, inst.high
+        self.melody_low, self.melody_high = inst.low, inst.high
         if p.plays_melody and p.role in HARMONY_ROLES:  # comp underneath the melody: left hand
             low, high = max(33, low - 12), low + 14
+            self.melody_low, self.melody_high = max(high + 1, 55), max(inst.high, 84)
         self.harmony = HarmonyWriter(ctx, low=low, high=high, extended=genre.extended,
                                      n_voices=4 if genre.extended else 3)
         bass_pattern = genre.bass if p.role == "bass" and inst.name != "cello" else "sustain"
@@ -145,7 +147,7 @@ class _PartWriter:
             return [n for bar in bars for n in self.bass.bar(bar)]
         notes: list[NoteTuple] = []
         if p.plays_melody:
-            notes += melody_part(ctx, low=p.instrument.low, high=p.instrument.high)
+            notes += melody_part(ctx, low=self.melody_low, high=self.melody_high)
             melodic_bars = {int(n[0] // grid.bar_beats) for n in notes}
             notes = [n for n in notes if int(n[0] // grid.bar_beats) in {b.index for b in bars}]
             for bar in bars:
@@ -200,7 +202,7 @@ class _PartWriter:
         """Notes of the last bar: the final chord held (the melody player keeps its last notes)."""
         role = self.p.role
         if self.p.plays_melody:
-            line = [n for n in melody_part(self.ctx, low=self.p.instrument.low, high=self.p.instrument.high)
+            line = [n for n in melody_part(self.ctx, low=self.melody_low, high=self.melody_high)
                     if n[0] >= bar.start_beats] or self.lead.ending(bar)
             if role in HARMONY_ROLES and self.p.primary_harmony:
                 line += self.harmony.ending(bar, self.style(bar))
@@ -266,7 +268,7 @@ class PatternArranger(Arranger):
         rng = np.random.default_rng(seed)
         tracks = []
         for i, p in enumerate(players):
-            writer = _PartWriter(p, ctx, genre, genre_name, seed * 101 + i)
+            writer = _PartWriter(p, ctx, genre, seed * 101 + i)
             body = [b for b in ctx.bars[:-1] if _plays(p, b, ctx, genre)]
             notes = writer.write(body)
             if not notes and len(ctx.bars) > 1:  # a named instrument must be heard: give it the fullest section

@@ -17,6 +17,9 @@ always a fault upstream. Same input, same output, sample for sample.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from representations.audio import Audio, StemSet
@@ -32,6 +35,10 @@ ROLE_PROCESSING = {
 }
 OVERSAMPLE = 4
 _MIN_LUFS_S = 0.4  # pyloudnorm's gating block
+
+
+def _workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _stereo(x: np.ndarray, n: int) -> np.ndarray:
@@ -50,20 +57,22 @@ def _stereo(x: np.ndarray, n: int) -> np.ndarray:
 
 def k_weighted_power(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """BS.1770 K-weighted signal power summed over channels (all weighted 1, as for stereo),
-    shape ``(n_samples,)``: what integrated loudness averages."""
+    shape ``(n_samples,)``: what integrated loudness averages. ``samples`` is ``(n_samples,
+    n_channels)`` or mono ``(n_samples,)``."""
     import pyloudnorm
-    from scipy.signal import sosfilt
+    from scipy.signal import sosfilt, tf2sos
 
-    from scipy.signal import tf2sos
-
-    x = np.asarray(samples, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[:, None]
+    x = np.asarray(samples)
+    rows = [x] if x.ndim == 1 else [x[:, ch] for ch in range(x.shape[1])]
     stages = list(pyloudnorm.Meter(sample_rate)._filters.values())
     sos = np.concatenate([tf2sos(st.b, st.a) for st in stages])
     gain = float(np.prod([st.passband_gain for st in stages]))
-    y = sosfilt(sos, x, axis=0)
-    return (gain * gain) * np.einsum("ij,ij->i", y, y)
+    power = np.zeros(len(x))
+    for row in rows:
+        y = sosfilt(sos, np.ascontiguousarray(row, dtype=np.float64))
+        y *= y
+        power += y
+    return (gain * gain) * power
 
 
 def gated_loudness(power: np.ndarray, sample_rate: int) -> float:
@@ -113,7 +122,7 @@ def true_peak_envelope(samples: np.ndarray, *, oversample: int = OVERSAMPLE) -> 
     n = len(x)
     env = np.abs(x).max(axis=1)
     for ch in range(x.shape[1]):
-        up = resample_poly(x[:, ch], oversample, 1)
+        up = resample_poly(np.ascontiguousarray(x[:, ch]), oversample, 1)
         np.abs(up, out=up)
         for k in range(oversample):
             np.maximum(env, up[k::oversample], out=env)
@@ -126,6 +135,27 @@ def true_peak_db(samples: np.ndarray, *, oversample: int = OVERSAMPLE) -> float:
         return float("-inf")
     peak = float(true_peak_envelope(samples, oversample=oversample).max())
     return 20 * np.log10(peak) if peak > 0 else float("-inf")
+
+
+def _true_peak_near(samples: np.ndarray, estimate: np.ndarray, level: float, *, block: int = 4096) -> float:
+    """Exact true peak (linear) of ``samples`` ``(n, ch)`` measured only in the blocks where
+    ``estimate`` (a close estimate of its true-peak envelope) comes within a few tenths of a dB
+    of ``level``; elsewhere the estimate stands."""
+    n = len(samples)
+    near = estimate > level * 10 ** (-0.6 / 20)
+    peak = float(estimate[~near].max()) if (~near).any() else 0.0
+    ids = np.unique(np.flatnonzero(near) // block)
+    if len(ids) == 0:
+        return peak
+    breaks = np.flatnonzero(np.diff(ids) > 1)
+    starts = np.concatenate([[ids[0]], ids[breaks + 1]])
+    ends = np.concatenate([ids[breaks], [ids[-1]]]) + 1
+    pad = 64
+    for a, b in zip(starts * block, np.minimum(ends * block, n)):
+        lo, hi = max(0, a - pad), min(n, b + pad)
+        env = true_peak_envelope(samples[lo:hi])
+        peak = max(peak, float(env[a - lo:b - lo].max()))
+    return peak
 
 
 def limiter_gain(envelope: np.ndarray, sample_rate: int, *, ceiling_db: float, window_s: float = 0.01) -> np.ndarray:
@@ -180,76 +210,85 @@ class MasteringMixer(Mixer):
         if vocals is not None and vocals.sample_rate != sr:
             vocals = self._resampled(vocals, sr)
         n = max([len(a.samples) for a in stems.stems.values()] + ([len(vocals.samples)] if vocals is not None else []))
-        band = self._band(stems, n, sr)
-        bus = band
+        bus = self._band(stems, n, sr)  # channel-first (2, n) from here on
         if vocals is not None:
-            voice = self._vocal(vocals, n, sr, band)
+            voice = self._vocal(vocals, n, sr, bus)
             if voice is not None:
-                bus = band + voice
-        return Audio(self._master(bus, sr), sr)
+                bus += voice
+        return Audio(np.ascontiguousarray(self._master(bus, sr).T), sr)
 
-    # ---- stages -------------------------------------------------------------------------------
+    # ---- stages (audio is channel-first, (2, n_samples) float32) -------------------------------
     def _band(self, stems: StemSet, n: int, sr: int) -> np.ndarray:
         from pedalboard import HighpassFilter, Pedalboard, PeakFilter, Reverb
 
         from generators.instruments import instrument_for_track
 
-        dry = np.zeros((n, 2), dtype=np.float32)
-        send = np.zeros((n, 2), dtype=np.float32)
-        for name in sorted(stems.stems):
-            x = _stereo(stems.stems[name].samples, n)
+        def process(name: str) -> tuple[np.ndarray, float]:
+            x = np.ascontiguousarray(_stereo(stems.stems[name].samples, n).T)
             inst = instrument_for_track(name)
             role = inst.role if inst is not None else "chords"
             hp, send_level = ROLE_PROCESSING.get(role, ROLE_PROCESSING["chords"])
             chain = [HighpassFilter(hp)]
             if role not in ("drums", "bass", "timpani"):
                 chain.append(PeakFilter(350.0, -2.0, 1.0))  # a little less low-mid mud
-            y = Pedalboard(chain)(x.T, sr).T
+            return Pedalboard(chain)(x, sr), send_level
+
+        names = sorted(stems.stems)
+        with ThreadPoolExecutor(max_workers=_workers()) as pool:  # pedalboard runs outside the GIL
+            processed = list(pool.map(process, names))
+        dry = np.zeros((2, n), dtype=np.float32)
+        send = np.zeros((2, n), dtype=np.float32)
+        for y, send_level in processed:  # summed in name order: the same result every time
             dry += y
             if send_level:
-                send += send_level * y
+                send += np.float32(send_level) * y
         if self.reverb and send.any():
             room = Pedalboard([HighpassFilter(200.0), Reverb(room_size=0.45, damping=0.55, wet_level=1.0,
                                                              dry_level=0.0, width=0.9)])
-            dry += 0.5 * room(send.T, sr).T
+            dry += np.float32(0.5) * room(send, sr)
         return dry
 
     def _vocal(self, vocals: Audio, n: int, sr: int, band: np.ndarray) -> np.ndarray | None:
         from pedalboard import Compressor, Delay, HighpassFilter, HighShelfFilter, Pedalboard, PeakFilter, Reverb
 
         x = np.asarray(vocals.samples, dtype=np.float32).mean(axis=1)
-        mono = np.zeros(n, dtype=np.float32)
-        mono[: min(n, len(x))] = x[:n]
+        mono = np.zeros((1, n), dtype=np.float32)
+        mono[0, : min(n, len(x))] = x[:n]
         chain = Pedalboard([HighpassFilter(90.0), Compressor(threshold_db=-20.0, ratio=3.0, attack_ms=5.0, release_ms=80.0),
                             PeakFilter(3000.0, 3.0, 0.8), HighShelfFilter(10000.0, 1.5, 0.7)])
-        dry = chain(mono[None, :], sr)[0]
+        dry = chain(mono, sr)[0]
         loud_v = integrated_lufs(dry, sr) + 10 * np.log10(2)  # as the same signal on both channels
-        dry = np.repeat(dry[:, None], 2, axis=1)
         if not np.isfinite(loud_v):
             return None  # a silent vocal adds nothing
-        loud_b = integrated_lufs(band, sr)
+        loud_b = integrated_lufs(band.T, sr)
         ref = loud_b if np.isfinite(loud_b) else -20.0
         dry *= np.float32(10 ** ((ref + self.vocal_lift_db - loud_v) / 20))
-        out = dry.copy()
+        out = np.stack([dry, dry])
         if self.reverb:
             plate = Pedalboard([HighpassFilter(250.0), Reverb(room_size=0.35, damping=0.6, wet_level=1.0, dry_level=0.0, width=1.0)])
             echo = Pedalboard([HighpassFilter(300.0), Delay(delay_seconds=0.27, feedback=0.18, mix=1.0)])
-            out += 0.22 * plate(dry.T, sr).T + 0.1 * echo(dry.T, sr).T
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                wet = list(pool.map(lambda fx: fx(out, sr), (plate, echo)))
+            out += np.float32(0.22) * wet[0] + np.float32(0.1) * wet[1]
         return out
 
     def _master(self, bus: np.ndarray, sr: int) -> np.ndarray:
         from pedalboard import Compressor, Pedalboard
 
-        loud = integrated_lufs(bus, sr)
+        n = bus.shape[1]
+        need = int(np.ceil(_MIN_LUFS_S * sr)) + 1
+        if n < need:  # shorter than one loudness block: master it padded with silence
+            return self._master(np.pad(bus, ((0, 0), (0, need - n))), sr)[:, :n]
+        loud = integrated_lufs(bus.T, sr)
         if not np.isfinite(loud):
             raise AudioInputError("the stems and vocals are silent (integrated loudness -inf LUFS): nothing to master "
                                   "(valid: audio with sound in it)")
         x = bus * np.float32(10 ** ((-20.0 - loud) / 20))  # a known level for the bus compressor
-        x = Pedalboard([Compressor(threshold_db=-22.0, ratio=2.0, attack_ms=20.0, release_ms=200.0)])(x.T, sr).T
+        x = Pedalboard([Compressor(threshold_db=-22.0, ratio=2.0, attack_ms=20.0, release_ms=200.0)])(x, sr)
         # The limiter's gain varies slowly, so the output's K-weighted power and true-peak envelope
         # are the input's scaled by the gain squared and by the gain: iterate on those, then measure.
-        power = k_weighted_power(x, sr)
-        env = true_peak_envelope(x)
+        power = k_weighted_power(x.T, sr)
+        env = true_peak_envelope(x.T)
         ceiling = self.true_peak_limit_db - 0.3
         gain_db = self.target_lufs - gated_loudness(power, sr)
         bias = 0.0
@@ -260,12 +299,13 @@ class MasteringMixer(Mixer):
                 if abs(err) <= 0.02:
                     break
                 gain_db += err
-            y = (x * g[:, None]).astype(np.float32)
-            miss = self.target_lufs - integrated_lufs(y, sr)
+            y = (x * g.astype(np.float32)[None, :]).astype(np.float32)
+            miss = self.target_lufs - integrated_lufs(y.T, sr)
             if abs(miss) <= 0.1:
                 break
             bias += miss
-        tp = true_peak_db(y)
+        limit_lin = 10 ** (self.true_peak_limit_db / 20)
+        tp = 20 * np.log10(max(_true_peak_near(y.T, env * g, limit_lin), 1e-12))
         if tp > self.true_peak_limit_db:  # the estimate fell short: trade a little loudness for the limit
             y *= np.float32(10 ** ((self.true_peak_limit_db - 0.02 - tp) / 20))
         return y

@@ -5,8 +5,9 @@ can change another's samples: melodic tracks on MIDI channel 0 with
 their GM program, drum tracks on channel 9 with their kit (bank 128, preset = ``Track.program``).
 Note events are applied at their exact sample positions (to FluidSynth's 64-sample processing
 block, 1.5 ms at 44.1 kHz). FluidSynth's own reverb and chorus are off, so a render is
-bit-identical every time; the mixer adds the room. ``Track.pan`` is sent as MIDI pan (CC 10) and
-``Track.gain_db`` scales the stem.
+bit-identical every time; the mixer adds the room. ``Track.gain_db`` scales the stem and
+``Track.pan`` balances it with a constant-power law (left gain √2·cos θ, right √2·sin θ,
+θ = (pan + 1)·π/4), which keeps the soundfont's own stereo image and is hard left or right at ±1.
 
 Every stem lasts the arrangement plus a 2-second tail for the last notes' release:
 ``round(duration_s * sample_rate) + 2 * sample_rate`` samples.
@@ -52,12 +53,15 @@ class FluidSynthRenderer(Renderer):
         Seconds added after the arrangement's end for releases to ring out.
     synth_gain : float
         FluidSynth's master gain (0.5 keeps a full band's stems below full scale).
+    workers : int, optional
+        Tracks rendered at once (each on its own synthesizer); default: the CPU count, at most 4.
+        The stems do not depend on it.
     """
 
     name = "fluidsynth"
 
     def __init__(self, *, soundfont: str | Path | None = None, sample_rate: int = 44100, tail_s: float = 2.0,
-                 synth_gain: float = 0.5):
+                 synth_gain: float = 0.5, workers: int | None = None):
         path = soundfont_path(soundfont)
         if not path.is_file():
             raise BackendUnavailable(f"soundfont {path} not found (install it: {INSTALL_HINT}, or set SONGWRIGHT_SOUNDFONT)")
@@ -70,6 +74,7 @@ class FluidSynthRenderer(Renderer):
         self.sample_rate = sample_rate
         self.tail_s = tail_s
         self.soundfont = path
+        self.workers = max(1, workers if workers is not None else min(4, os.cpu_count() or 1))
         self._fluidsynth = fluidsynth
         self._synth_gain = float(synth_gain)
         # This synth only holds the soundfont: FluidSynth shares loaded sample data between synths,
@@ -99,9 +104,18 @@ class FluidSynthRenderer(Renderer):
     def render(self, arrangement: Arrangement) -> StemSet:
         """One stereo float32 stem per track, named after the track."""
         n = self.n_samples(arrangement)
-        stems = {t.name: Audio(self.render_track(t, arrangement.tempo_bpm, n), self.sample_rate)
-                 for t in arrangement.tracks}
-        return StemSet(stems)
+
+        def one(track: Track) -> np.ndarray:
+            return self.render_track(track, arrangement.tempo_bpm, n)
+
+        if self.workers > 1 and len(arrangement.tracks) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:  # FluidSynth runs outside the GIL
+                samples = list(pool.map(one, arrangement.tracks))
+        else:
+            samples = [one(t) for t in arrangement.tracks]
+        return StemSet({t.name: Audio(x, self.sample_rate) for t, x in zip(arrangement.tracks, samples)})
 
     def _events(self, track: Track, tempo_bpm: float) -> list[tuple[int, int, int, int]]:
         """(sample, kind, pitch, velocity) with kind 0 = note off, 1 = note on; a note is cut where
@@ -143,7 +157,6 @@ class FluidSynthRenderer(Renderer):
         chan = DRUM_CHANNEL if track.is_drum else MELODIC_CHANNEL
         synth.program_select(chan, sfid, 128 if track.is_drum else 0, track.program)
         synth.cc(chan, 7, 100)
-        synth.cc(chan, 10, int(round(64 + max(-1.0, min(1.0, track.pan)) * 63)))
         synth.cc(chan, 91, 0)
         synth.cc(chan, 93, 0)
         padded = -(-n_samples // BLOCK) * BLOCK
@@ -169,8 +182,9 @@ class FluidSynthRenderer(Renderer):
                 synth.noteoff(chan, pitch)
         render_to(padded)
         out = out[:n_samples]
-        if track.gain_db:
-            out *= np.float32(10 ** (track.gain_db / 20))
+        theta = (max(-1.0, min(1.0, track.pan)) + 1) * np.pi / 4  # constant-power balance of the stereo sound
+        gain = 10 ** (track.gain_db / 20) * np.sqrt(2)
+        out *= np.array([gain * np.cos(theta), gain * np.sin(theta)], dtype=np.float32)
         return out
 
     def close(self) -> None:

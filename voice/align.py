@@ -1,9 +1,12 @@
-"""Where each syllable's onset, vowel and coda lie in a line of speech.
+"""Where each phone and each syllable's onset, vowel and coda lie in a line of speech.
 
-Three ways, best first: the phone spans Piper reports for its own audio; pocketsphinx forced
-alignment of the syllables' ARPAbet phones (its shipped en-us model); splitting the spoken part
-of the audio in proportion to the number of phones. Mandarin syllables are spoken one by one
-and split into initial and final by voicing.
+Three ways to find the phones, best first: the token durations Piper reports for its own audio;
+pocketsphinx forced alignment of the syllables' ARPAbet phones (its shipped en-us model);
+splitting the spoken part of the audio in proportion to the phones. Mandarin syllables are
+spoken one by one and split into initial and final by voicing and level.
+
+Voicing follows the phones: pitch trackers (dio, and harvest too) lose stretches of this voice's
+low, creaky vowels, while the phone names say reliably what is voiced.
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .phonemes import Phone, split_arpabet
+from .phonemes import IPA_VOWEL_CHARS, Phone, split_arpabet
+
+PhoneSpans = list[list[tuple[float, float]]]  # per syllable, per phone: (start_s, end_s)
 
 FRAME_S = 0.01
-VOICED_CONSONANT_SYMBOLS = set("bdɡvðzʒmnŋlɹwjɾ")
-VOICELESS_ONSETS = {"P", "T", "K", "F", "S", "SH", "CH", "TH", "HH"}  # ARPAbet
 VOWEL_TAIL_DB = 15.0  # a vowel ends where it has faded this far below its peak
 VOWEL_LEVEL_DB = 12.0  # a Mandarin final starts within this many dB of the syllable's loudest frame
+VOICED_CONSONANT_SYMBOLS = set("bdɡvðzʒmnŋlɹwjɾ")
+SONORANT_SYMBOLS = set("mnŋlɹwjɾ")
+VOICELESS_SYMBOLS = set("ptkfsʃθhxç")
 
 
 @dataclass(frozen=True)
@@ -45,34 +51,36 @@ class SyllableTiming:
         return SyllableTiming(self.onset_s + offset_s, self.vowel_s + offset_s, self.coda_s + offset_s,
                               self.end_s + offset_s, self.next_s + offset_s)
 
-    def replace_vowel(self, vowel_s: float) -> "SyllableTiming":
-        return SyllableTiming(self.onset_s, vowel_s, self.coda_s, self.end_s, self.next_s)
 
-
-def _timing_from_phone_times(phones: list[Phone], times: list[tuple[float, float]]) -> SyllableTiming:
-    onset = times[0][0]
-    end = times[-1][1]
+# ---- phones → syllable timings ----------------------------------------------------------------
+def _timing(phones: list[Phone], times: list[tuple[float, float]]) -> SyllableTiming:
+    onset, end = times[0][0], max(times[-1][1], times[0][0])
     nucleus = [t for p, t in zip(phones, times) if p.role == "nucleus"]
-    vowel = nucleus[0][0] if nucleus else onset
-    coda = nucleus[-1][1] if nucleus else end
-    vowel = min(max(vowel, onset), end)
-    coda = min(max(coda, vowel), end)
+    vowel = min(max(nucleus[0][0] if nucleus else onset, onset), end)
+    coda = min(max(nucleus[-1][1] if nucleus else end, vowel), end)
     return SyllableTiming(onset, vowel, coda, end)
 
 
-def timings_from_spans(syllables: list[list[Phone]], spans: list[list[tuple[float, float]]]) -> list[SyllableTiming]:
-    """Syllable timings from per-phone ``(start_s, end_s)`` spans, each linked to the next."""
-    return _tile([_timing_from_phone_times(p, sp) for p, sp in zip(syllables, spans)])
+def timings_from_spans(syllables: list[list[Phone]], spans: PhoneSpans) -> list[SyllableTiming]:
+    """Syllable timings from per-phone spans, each linked to the next syllable's onset."""
+    timings = [_timing(p, sp) for p, sp in zip(syllables, spans)]
+    linked = []
+    for k, t in enumerate(timings):
+        nxt = timings[k + 1].onset_s if k + 1 < len(timings) else t.end_s
+        end = min(t.end_s, nxt) if nxt >= t.coda_s else t.end_s
+        linked.append(SyllableTiming(t.onset_s, t.vowel_s, t.coda_s, end, max(end, nxt)))
+    return linked
 
 
-def piper_phone_spans(speech, syllables: list[list[Phone]]) -> list[list[tuple[float, float]]] | None:
-    """Each phone's ``(start_s, end_s)`` from Piper's per-token durations.
+# ---- aligners ---------------------------------------------------------------------------------
+def piper_phone_spans(speech, syllables: list[list[Phone]]) -> PhoneSpans | None:
+    """Each phone's span from Piper's per-token durations (None when it reports none).
 
     Piper puts a padding token after every symbol. After a vowel or a voiceless consonant the
     padding belongs to that symbol (a vowel's release, a stop's aspiration); after a voiced
     consonant it is the transition into the next sound and belongs to what follows (measured on
     this voice: vowel onsets after voiced consonants come 29 ms earlier, median, than the
-    padding-to-the-symbol-before rule puts them). None when the speech carries no durations.
+    padding-to-the-symbol-before rule puts them; with this rule 1 ms).
     """
     edges = speech.token_edges
     if edges is None:
@@ -93,26 +101,17 @@ def piper_phone_spans(speech, syllables: list[list[Phone]]) -> list[list[tuple[f
         hi = bounds[(k, tokens[i + 1])] if i + 1 < len(tokens) else edges[k + 1]
         span = spans[owner[0]][owner[1]]
         span[0], span[1] = min(span[0], lo / sr), max(span[1], hi / sr)
-    out = []
+    out: PhoneSpans = []
+    t = 0.0
     for syl in spans:
-        fixed, t = [], None
+        fixed = []
         for lo, hi in syl:
             if not np.isfinite(lo):  # a phone Piper cannot spell: zero length where it would be
-                lo = hi = t if t is not None else 0.0
+                lo = hi = t
             fixed.append((float(lo), float(hi)))
             t = hi
         out.append(fixed)
     return out
-
-
-def _tile(timings: list[SyllableTiming]) -> list[SyllableTiming]:
-    """Link each syllable to the next: ``next_s`` is the next one's onset (when it is later)."""
-    tiled = []
-    for k, t in enumerate(timings):
-        nxt = timings[k + 1].onset_s if k + 1 < len(timings) else t.end_s
-        end = min(t.end_s, nxt) if nxt >= t.coda_s else t.end_s
-        tiled.append(SyllableTiming(t.onset_s, t.vowel_s, t.coda_s, end, max(end, nxt)))
-    return tiled
 
 
 @functools.lru_cache(maxsize=1)
@@ -122,8 +121,8 @@ def _decoder():
     return Decoder(lm=None, loglevel="FATAL")
 
 
-def timings_pocketsphinx(audio: np.ndarray, sample_rate: int, syllables: list[list[Phone]],
-                         words: list[int]) -> list[SyllableTiming] | None:
+def pocketsphinx_phone_spans(audio: np.ndarray, sample_rate: int, syllables: list[list[Phone]],
+                             words: list[int]) -> PhoneSpans | None:
     """Forced alignment of the syllables' ARPAbet phones with pocketsphinx's en-us model.
 
     Parameters
@@ -139,8 +138,9 @@ def timings_pocketsphinx(audio: np.ndarray, sample_rate: int, syllables: list[li
 
     Returns
     -------
-    list of SyllableTiming or None
-        None when a phone has no ARPAbet symbol or the alignment fails.
+    list of list of (float, float) or None
+        Per-phone spans in seconds (10 ms resolution); None when a phone has no ARPAbet symbol
+        or the alignment fails.
     """
     from scipy.signal import resample_poly
 
@@ -155,34 +155,33 @@ def timings_pocketsphinx(audio: np.ndarray, sample_rate: int, syllables: list[li
     pcm = (np.clip(pcm, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
     decoder = _decoder()
     try:
-        names = []
-        for k, w in enumerate(order):
-            name = f"sw{k}"
-            decoder.add_word(name, " ".join(ph for _, _, ph in word_phones[w]), update=(k == len(order) - 1))
-            names.append(name)
+        # one dictionary entry per pronunciation, named after it (entries cannot be replaced)
+        names = ["sw_" + "_".join(ph for _, _, ph in word_phones[w]).lower() for w in order]
+        new = [n for n in dict.fromkeys(names) if decoder.lookup_word(n) is None]
+        for k, name in enumerate(new):
+            decoder.add_word(name, " ".join(name[3:].upper().split("_")), update=(k == len(new) - 1))
         decoder.set_align_text(" ".join(names))
-        decoder.start_utt()
-        decoder.process_raw(pcm, full_utt=True)
-        decoder.end_utt()
-        decoder.set_alignment()
-        decoder.start_utt()
-        decoder.process_raw(pcm, full_utt=True)
-        decoder.end_utt()
+        for _ in range(2):  # word alignment, then phone alignment
+            decoder.start_utt()
+            decoder.process_raw(pcm, full_utt=True)
+            decoder.end_utt()
+            if _ == 0:
+                decoder.set_alignment()
         alignment = decoder.get_alignment()
         # the alignment's iterators are reused by the library: copy the numbers out at once
-        aligned_words = [] if alignment is None else [
-            [(ph.start, ph.duration) for ph in word] for word in alignment if word.name.startswith("sw")]
+        aligned = [] if alignment is None else [
+            [(ph.start, ph.duration) for ph in word] for word in alignment if word.name.startswith("sw_")]
     except RuntimeError:
         return None
-    if len(aligned_words) != len(order):
+    if len(aligned) != len(order):
         return None
-    times: list[list[tuple[float, float]]] = [[(0.0, 0.0)] * len(s) for s in syllables]
-    for w, phones in zip(order, aligned_words):
+    spans: PhoneSpans = [[(0.0, 0.0)] * len(s) for s in syllables]
+    for w, phones in zip(order, aligned):
         if len(phones) != len(word_phones[w]):
             return None
         for (si, pi, _), (start, duration) in zip(word_phones[w], phones):
-            times[si][pi] = (start * FRAME_S, (start + duration) * FRAME_S)
-    return _tile([_timing_from_phone_times(p, t) for p, t in zip(syllables, times)])
+            spans[si][pi] = (start * FRAME_S, (start + duration) * FRAME_S)
+    return spans
 
 
 def spoken_span(audio: np.ndarray, sample_rate: int, *, floor_db: float = -40.0) -> tuple[float, float]:
@@ -196,96 +195,42 @@ def spoken_span(audio: np.ndarray, sample_rate: int, *, floor_db: float = -40.0)
     return loud[0] * hop / sample_rate, (loud[-1] + 1) * hop / sample_rate
 
 
-def timings_proportional(audio: np.ndarray, sample_rate: int, syllables: list[list[Phone]]) -> list[SyllableTiming]:
-    """Split the spoken part of the audio among the phones in proportion to their count
-    (vowels weighted 2), for when no alignment is available."""
+def proportional_phone_spans(audio: np.ndarray, sample_rate: int, syllables: list[list[Phone]]) -> PhoneSpans:
+    """The spoken part of the audio shared among the phones, vowels counting double: for when
+    no alignment is available."""
     start, end = spoken_span(audio, sample_rate)
     weights = [[2.0 if p.role == "nucleus" else 1.0 for p in s] for s in syllables]
     total = sum(sum(w) for w in weights) or 1.0
     t = start
-    out = []
-    for phones, ws in zip(syllables, weights):
-        times = []
+    spans: PhoneSpans = []
+    for ws in weights:
+        syl = []
         for w in ws:
             d = (end - start) * w / total
-            times.append((t, t + d))
+            syl.append((t, t + d))
             t += d
-        out.append(_timing_from_phone_times(phones, times) if phones else SyllableTiming(t, t, t, t))
-    return _tile(out)
+        spans.append(syl)
+    return spans
 
 
-def timing_mandarin(audio: np.ndarray, sample_rate: int, initial: str, *, voiced: np.ndarray,
-                    frame_s: float) -> SyllableTiming:
-    """Initial and final of one spoken Mandarin syllable.
-
-    Parameters
-    ----------
-    audio : ndarray
-        The syllable spoken alone.
-    initial : str
-        Its pinyin initial ("" for none); m, n, l, r, y, w are voiced.
-    voiced : ndarray of bool
-        Voicing per analysis frame of ``audio``.
-    frame_s : float
-        Analysis frame period in seconds.
-    """
-    from .phonemes import VOICED_PINYIN_INITIALS
-
-    start, end = spoken_span(audio, sample_rate)
-    frames = np.flatnonzero(voiced)
-    frames = frames[(frames * frame_s >= start - frame_s) & (frames * frame_s <= end)]
-    if not initial or not len(frames):
-        vowel = start
-    elif initial in VOICED_PINYIN_INITIALS:
-        vowel = start + min(0.07, 0.3 * (end - start))
-    else:
-        # the final begins where voicing has begun and the level is near the syllable's peak
-        # (espeak voices the end of some initials, e.g. h, faintly)
-        hop = max(1, int(sample_rate * frame_s))
-        n = len(audio) // hop
-        rms = np.sqrt(np.mean(np.asarray(audio[: n * hop]).reshape(n, hop) ** 2, axis=1) + 1e-20)
-        loud = np.flatnonzero(20 * np.log10(rms / rms.max()) > -VOWEL_LEVEL_DB)
-        first_voiced = frames[0]
-        loud = loud[loud >= first_voiced]
-        vowel = max(start, (loud[0] if len(loud) else first_voiced) * frame_s)
-    vowel = min(vowel, end)
-    return SyllableTiming(start, vowel, end, end)
-
-
-VOICELESS_IPA = set("ptkfsʃθhx")
-
-
-def refine_voiceless_onsets(timings: list[SyllableTiming], syllables: list[list[Phone]], voiced: np.ndarray,
-                            *, frame_s: float, search_s: float = 0.08) -> list[SyllableTiming]:
-    """Put the vowel of each syllable whose onset is all voiceless consonants where voicing starts.
-
-    The voicing onset is the first pair of voiced analysis frames after an unvoiced one, looked
-    for from the syllable's onset to ``search_s`` past the vowel start it had; if none is found
-    the timing stays.
-    """
-    out = []
-    for t, phones in zip(timings, syllables):
-        onset = [p for p in phones if p.role == "onset"]
-        voiceless = onset and all((p.arpabet in VOICELESS_ONSETS) if p.arpabet else
-                                  all(c in VOICELESS_IPA for c in p.symbols) for p in onset)
-        if not voiceless:
-            out.append(t)
-            continue
-        a = int(np.floor(t.onset_s / frame_s))
-        b = min(int(np.ceil(min(t.coda_s, t.vowel_s + search_s) / frame_s)), len(voiced) - 1)
-        seen_unvoiced, found = False, None
-        for k in range(max(a, 0), b):
-            if not voiced[k]:
-                seen_unvoiced = True
-            elif seen_unvoiced and voiced[k + 1]:
-                found = k * frame_s
-                break
-        if found is None:
-            out.append(t)
-            continue
-        vowel = min(max(found, t.onset_s), t.coda_s)
-        out.append(t.replace_vowel(vowel))
-    return out
+# ---- voicing and levels -----------------------------------------------------------------------
+def phone_voicing(detected: np.ndarray, syllables: list[list[Phone]], spans: PhoneSpans, *,
+                  frame_s: float) -> np.ndarray:
+    """Voicing per analysis frame: vowels and sonorants voiced, voiceless consonants not, the
+    rest (voiced obstruents, gaps) as ``detected`` says."""
+    voiced = np.asarray(detected, dtype=bool).copy()
+    n = len(voiced)
+    for phones, sp in zip(syllables, spans):
+        for p, (a, b) in zip(phones, sp):
+            lo, hi = max(int(round(a / frame_s)), 0), min(int(round(b / frame_s)), n)
+            if hi <= lo:
+                continue
+            chars = [c for c in p.symbols if c not in "ˈˌ"]
+            if p.role == "nucleus" or all(c in SONORANT_SYMBOLS or c in IPA_VOWEL_CHARS for c in chars):
+                voiced[lo:hi] = True
+            elif all(c in VOICELESS_SYMBOLS for c in chars):
+                voiced[lo:hi] = False
+    return voiced
 
 
 def frame_levels_db(audio: np.ndarray, sample_rate: int, *, frame_s: float) -> np.ndarray:
@@ -315,3 +260,41 @@ def trim_vowel_tails(timings: list[SyllableTiming], levels_db: np.ndarray, *, fr
         coda = min(t.coda_s, max(t.vowel_s + frame_s, (a + loud[-1] + 1) * frame_s))
         out.append(SyllableTiming(t.onset_s, t.vowel_s, coda, t.end_s, t.next_s))
     return out
+
+
+# ---- Mandarin ---------------------------------------------------------------------------------
+def timing_mandarin(audio: np.ndarray, sample_rate: int, initial: str, *, voiced: np.ndarray,
+                    frame_s: float) -> SyllableTiming:
+    """Initial and final of one Mandarin syllable spoken alone.
+
+    Parameters
+    ----------
+    audio : ndarray
+        The syllable's audio.
+    sample_rate : int
+        Its sample rate in Hz.
+    initial : str
+        Its pinyin initial ("" for none); m, n, l, r, y, w are voiced.
+    voiced : ndarray of bool
+        Voicing per analysis frame of ``audio``.
+    frame_s : float
+        Analysis frame period in seconds.
+    """
+    from .phonemes import VOICED_PINYIN_INITIALS
+
+    start, end = spoken_span(audio, sample_rate)
+    frames = np.flatnonzero(voiced)
+    frames = frames[(frames * frame_s >= start - frame_s) & (frames * frame_s <= end)]
+    if not initial or not len(frames):
+        vowel = start
+    elif initial in VOICED_PINYIN_INITIALS:
+        vowel = start + min(0.07, 0.3 * (end - start))
+    else:
+        # the final begins where voicing has begun and the level is near the syllable's peak
+        # (espeak voices the end of some initials, e.g. h, faintly)
+        levels = frame_levels_db(audio, sample_rate, frame_s=frame_s)
+        loud = np.flatnonzero(levels > levels.max() - VOWEL_LEVEL_DB)
+        loud = loud[loud >= frames[0]]
+        vowel = max(start, (loud[0] if len(loud) else frames[0]) * frame_s)
+    vowel = min(vowel, end)
+    return SyllableTiming(start, vowel, end, end)

@@ -138,12 +138,17 @@ def ipa_word_to_phones(ipa: str, n_syllables: int) -> list[list[Phone]]:
             out[owner[nxt]].append(Phone(text, "onset"))
         elif nxt is None or owner[nxt] == owner[prev]:
             out[owner[prev]].append(Phone(text, "coda"))
-        elif len(text) >= 2:
-            out[owner[prev]].append(Phone(text[0], "coda"))
-            out[owner[nxt]].append(Phone(text[1:], "onset"))
+        elif len(units := _consonant_units(text)) >= 2:
+            out[owner[prev]].append(Phone(units[0], "coda"))
+            out[owner[nxt]].append(Phone("".join(units[1:]), "onset"))
         else:
             out[owner[nxt]].append(Phone(text, "onset"))
     return out
+
+
+def _consonant_units(text: str) -> list[str]:
+    """A run of IPA consonants cut into phonemes, keeping the affricates tʃ and dʒ whole."""
+    return re.findall(r"tʃ|dʒ|.", text)
 
 
 def pinyin_of(phonemes: tuple[str, ...], text: str) -> str:

@@ -1,7 +1,7 @@
 """The time map from speech to song: where each part of each spoken syllable is sung.
 
 A syllable's onset consonants are sung just before its first note (at most ``MAX_ONSET_LEAD_S``
-early, never stretched), its vowel starts on the note and is stretched to fill the note (and
+early, never stretched, squeezed when longer), its vowel starts on the note and is stretched to fill the note (and
 every melisma note after it), and its coda consonants close it at the end of its last note, or
 before the next syllable's onset when the notes are legato. Rests between notes are silence.
 """

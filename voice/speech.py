@@ -3,14 +3,16 @@
 Piper reads the phones of a whole lyric line, so words keep their coarticulation. The bundled
 voice model is loaded once per process. Its graph holds the number of frames of every phoneme id
 (the ``Ceil`` of the predicted durations); :func:`piper_voice` exposes it as an extra output, so
-each phone's span in the audio is known exactly. Piper's sampling noise is switched off
-(``noise_scale = noise_w = 0``): the same phones always give the same samples.
+Piper itself says where each phone lies in its audio (the ``onnx`` package, which Piper would
+use for that, is not needed). Piper's sampling noise is switched off (``noise_scale = noise_w =
+0``): the same phones always give the same samples, in any process and any order.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ from .phonemes import Phone
 
 PIPER_LENGTH_SCALE = 1.0
 ESPEAK_PINYIN_VOICE = "cmn-latn-pinyin"
+PINYIN_BREAK_S = 0.2  # pause between Mandarin syllables spoken in one call
+SILENCE_DB = 50.0  # below the loudest frame by this much is silence
 
 
 @dataclass
@@ -219,24 +223,72 @@ def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
+def _espeak_wav(text: str, *, ssml: bool = False) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    if not espeak_available():
+        raise BackendUnavailable("espeak-ng is not installed (Debian package espeak-ng); Mandarin singing needs it")
+    cmd = ["espeak-ng", "-v", ESPEAK_PINYIN_VOICE] + (["-m"] if ssml else []) + ["--stdout", text]
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    if proc.returncode != 0 or len(proc.stdout) <= 44:
+        raise BackendUnavailable(f"espeak-ng could not speak {text[:60]!r} with voice {ESPEAK_PINYIN_VOICE}")
+    data, sr = sf.read(io.BytesIO(proc.stdout), dtype="float64")
+    return np.asarray(data).reshape(-1), int(sr)
+
+
 @functools.lru_cache(maxsize=4096)
 def synthesize_pinyin(pinyin: str) -> tuple[np.ndarray, int]:
-    """One Mandarin syllable (pinyin with tone number) spoken by espeak-ng's pinyin voice.
+    """One Mandarin syllable (pinyin with tone number) spoken alone by espeak-ng's pinyin voice.
 
     Returns
     -------
     (ndarray, int)
         Float64 mono samples (read-only) and their sample rate in Hz.
     """
-    import soundfile as sf
-
-    if not espeak_available():
-        raise BackendUnavailable("espeak-ng is not installed (Debian package espeak-ng); Mandarin singing needs it")
-    proc = subprocess.run(["espeak-ng", "-v", ESPEAK_PINYIN_VOICE, "--stdout", pinyin],
-                          capture_output=True, check=False)
-    if proc.returncode != 0 or len(proc.stdout) <= 44:
-        raise BackendUnavailable(f"espeak-ng could not speak pinyin {pinyin!r} with voice {ESPEAK_PINYIN_VOICE}")
-    data, sr = sf.read(io.BytesIO(proc.stdout), dtype="float64")
-    data = np.asarray(data).reshape(-1)
+    data, sr = _espeak_wav(_clean_pinyin(pinyin))
     data.setflags(write=False)
-    return data, int(sr)
+    return data, sr
+
+
+def _clean_pinyin(pinyin: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", pinyin.lower())
+
+
+def synthesize_pinyin_line(pinyins: list[str]) -> tuple[list[np.ndarray], int]:
+    """Mandarin syllables spoken one by one, with one espeak-ng call for the whole line.
+
+    The syllables are separated by ``PINYIN_BREAK_S`` pauses and cut apart at them; when the
+    cut does not give one piece per syllable, each syllable is spoken by its own call.
+
+    Returns
+    -------
+    (list of ndarray, int)
+        Each syllable's samples, trimmed to where it sounds, and the sample rate in Hz.
+    """
+    from .align import frame_levels_db
+
+    frame_s = 0.005
+    ms = int(PINYIN_BREAK_S * 1000)
+    text = "<speak>" + f'<break time="{ms}ms"/>'.join(_clean_pinyin(p) for p in pinyins) + "</speak>"
+    audio, sr = _espeak_wav(text, ssml=True)
+    levels = frame_levels_db(audio, sr, frame_s=frame_s)
+    loud = np.concatenate([[0], (levels > levels.max() - SILENCE_DB).astype(int), [0]])
+    starts, ends = np.flatnonzero(np.diff(loud) == 1), np.flatnonzero(np.diff(loud) == -1)
+    runs: list[list[int]] = []
+    for a, b in zip(starts, ends):
+        if runs and (a - runs[-1][1]) * frame_s < PINYIN_BREAK_S / 2:
+            runs[-1][1] = b
+        else:
+            runs.append([a, b])
+    if len(runs) == len(pinyins):
+        hop = int(round(sr * frame_s))
+        return [audio[max(a * hop - hop // 2, 0): b * hop + hop // 2] for a, b in runs], sr
+    pieces = []
+    for p in pinyins:
+        piece, rate = synthesize_pinyin(p)
+        if rate != sr:
+            from scipy.signal import resample_poly
+
+            piece = resample_poly(piece, sr, rate)
+        pieces.append(np.asarray(piece))
+    return pieces, sr

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from representations.audio import Audio
-from representations.errors import SpecError
+from representations.errors import BackendUnavailable, SpecError
 from representations.vocal_score import VocalNote, VocalScore
 
-from .align import (SyllableTiming, frame_levels_db, piper_phone_spans, refine_voiceless_onsets, spoken_span,
-                    timing_mandarin, timings_from_spans, timings_pocketsphinx, timings_proportional, trim_vowel_tails)
+from .align import (SyllableTiming, frame_levels_db, phone_voicing, piper_phone_spans, pocketsphinx_phone_spans,
+                    proportional_phone_spans, spoken_span, timing_mandarin, timings_from_spans, trim_vowel_tails)
 from .base import SINGERS, Singer
 from .f0 import sung_f0
-from .phonemes import (IPA_VOWEL_CHARS, Phone, arpabet_word_to_phones, ipa_word_to_phones, is_arpabet, pinyin_initial,
-                       pinyin_of)
+from .phonemes import (IPA_VOWEL_CHARS, VOICED_PINYIN_INITIALS, Phone, arpabet_word_to_phones, ipa_word_to_phones,
+                       is_arpabet, pinyin_initial, pinyin_of)
 from .presets import VoicePreset, resolve_voice
 from .retime import Segment, SungSyllable, plan_line
 from .timbre import add_breathiness, warp_envelope
@@ -53,11 +53,19 @@ def _syllable_groups(notes: list[VocalNote]) -> list[list[VocalNote]]:
     """Notes of one line grouped by syllable: a syllable's first note, then its melisma notes."""
     groups: list[list[VocalNote]] = []
     for n in notes:
-        if groups and n.syllable == groups[-1][0].syllable and (n.melisma or n.text == groups[-1][0].text):
+        if groups and n.syllable == groups[-1][0].syllable:
             groups[-1].append(n)
         else:
             groups.append([n])
     return groups
+
+
+def _pyworld():
+    try:
+        import pyworld
+    except ImportError as e:
+        raise BackendUnavailable(f"singer piper-world needs pyworld ({e}); install pyworld and setuptools<81") from None
+    return pyworld
 
 
 def _has_letters(text: str) -> bool:
@@ -115,8 +123,7 @@ class WorldSinger(Singer):
         cache: dict[tuple, LineAnalysis] = {}
         earliest_s = 0.0
         for line_notes in self._lines(score):
-            groups = [g for g in _syllable_groups(line_notes)]
-            prepared = self._prepare_line(groups, score.language)
+            prepared = self._prepare_line(_syllable_groups(line_notes), score.language)
             if not prepared:
                 continue
             key, phones, groups = prepared
@@ -149,14 +156,18 @@ class WorldSinger(Singer):
         """Phones (English) or pinyin (Mandarin) of each syllable; syllables with nothing to say
         are dropped, and a syllable left without phones is sung as melisma of the one before."""
         if language == "zh":
-            kept, pinyins = [], []
+            kept, pinyins, waiting = [], [], []
             for g in groups:
                 p = pinyin_of(g[0].phonemes, g[0].text)
                 if p and re.search("[a-z]", p):
-                    kept.append(g)
+                    kept.append(waiting + g)
+                    waiting = []
                     pinyins.append(p)
-                elif kept and _has_letters(g[0].text):
-                    kept[-1] = kept[-1] + g
+                elif _has_letters(g[0].text):
+                    if kept:
+                        kept[-1] = kept[-1] + g
+                    else:
+                        waiting += g
             if not kept:
                 return None
             inits = [pinyin_initial(p, g[0].phonemes) for p, g in zip(pinyins, kept)]
@@ -171,6 +182,7 @@ class WorldSinger(Singer):
                 words.append([g])
         kept_groups: list[list[VocalNote]] = []
         kept_words: list[list[list[Phone]]] = []
+        waiting: list[VocalNote] = []  # notes of sayable syllables before the first one with phones
         for word in words:
             sylls = [tuple(g[0].phonemes) for g in word]
             if all(is_arpabet(s) for s in sylls):
@@ -181,10 +193,14 @@ class WorldSinger(Singer):
             word_phones: list[list[Phone]] = []
             for g, ph in zip(word, phones):
                 if ph:
-                    kept_groups.append(list(g))
+                    kept_groups.append(waiting + list(g))
+                    waiting = []
                     word_phones.append(ph)
-                elif kept_groups and _has_letters(g[0].text):
-                    kept_groups[-1] = kept_groups[-1] + g
+                elif _has_letters(g[0].text):
+                    if kept_groups:
+                        kept_groups[-1] = kept_groups[-1] + g
+                    else:
+                        waiting += g
             if word_phones:
                 kept_words.append(word_phones)
         if not kept_groups:
@@ -208,13 +224,18 @@ class WorldSinger(Singer):
             stats["speech_s"] += time.perf_counter() - t0
             audio = self._normalise(audio)
             t1 = time.perf_counter()
-            f0, voiced_raw = self._f0(audio)
+            f0, voiced = self._f0(audio)
             timings = []
             for (pinyin, initial), start, end in zip(phones, offsets, ends):
                 a, b = int(round(start / self.frame_s)), int(round(end / self.frame_s)) + 1
                 t = timing_mandarin(audio[int(start * WORK_RATE): int(end * WORK_RATE)], WORK_RATE, initial,
-                                    voiced=voiced_raw[a:b], frame_s=self.frame_s)
+                                    voiced=voiced[a:b], frame_s=self.frame_s)
                 timings.append(t.shifted(start))
+            for t, (_, initial) in zip(timings, phones):  # finals are voiced, initials as they are named
+                a, b = int(round(t.onset_s / self.frame_s)), int(round(t.vowel_s / self.frame_s))
+                if initial and initial not in VOICED_PINYIN_INITIALS:
+                    voiced[a:b] = False
+                voiced[b: int(t.coda_s / self.frame_s) + 1] = True
             diphthongs = [False] * len(timings)
             method = "espeak"
             stats["align_s"] += time.perf_counter() - t1
@@ -227,24 +248,24 @@ class WorldSinger(Singer):
             t1 = time.perf_counter()
             syllables = [s for w in phones for s in w]
             word_of = [wi for wi, w in enumerate(phones) for _ in w]
-            timings, method = None, ""
-            spans = piper_phone_spans(speech, syllables) if self.aligner in ("auto", "piper") else None
-            if spans is not None:
-                timings, method = timings_from_spans(syllables, spans), "piper"
-            if timings is None and self.aligner in ("auto", "pocketsphinx"):
-                timings, method = timings_pocketsphinx(audio, WORK_RATE, syllables, word_of), "pocketsphinx"
-            if timings is None:
-                timings, method = timings_proportional(audio, WORK_RATE, syllables), "proportional"
-            f0, voiced = self._f0(audio)
-            timings = refine_voiceless_onsets(timings, syllables, voiced, frame_s=self.frame_s)
+            spans, method = None, ""
+            if self.aligner in ("auto", "piper"):
+                spans, method = piper_phone_spans(speech, syllables), "piper"
+            if spans is None and self.aligner in ("auto", "pocketsphinx"):
+                spans, method = pocketsphinx_phone_spans(audio, WORK_RATE, syllables, word_of), "pocketsphinx"
+            if spans is None:
+                spans, method = proportional_phone_spans(audio, WORK_RATE, syllables), "proportional"
+            timings = timings_from_spans(syllables, spans)
             timings = trim_vowel_tails(timings, frame_levels_db(audio, WORK_RATE, frame_s=self.frame_s),
                                        frame_s=self.frame_s)
+            f0, detected = self._f0(audio)
+            voiced = phone_voicing(detected, syllables, spans, frame_s=self.frame_s)
             diphthongs = [_is_diphthong(s) for s in syllables]
             stats["align_s"] += time.perf_counter() - t1
+        stats[f"lines_{method}"] = stats.get(f"lines_{method}", 0) + 1
         t2 = time.perf_counter()
-        import pyworld as pw
-
-        f0 = self._voice_vowels(f0, timings)
+        pw = _pyworld()
+        f0 = self._fill_f0(f0, voiced)
         times = np.arange(len(f0)) * self.frame_s
         sp = pw.cheaptrick(audio, f0, times, WORK_RATE)
         ap = pw.d4c(audio, f0, times, WORK_RATE)
@@ -282,39 +303,38 @@ class WorldSinger(Singer):
         return np.asarray(audio, dtype=np.float64) * (10 ** (SPEECH_RMS_DBFS / 20) / rms)
 
     def _f0(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        import pyworld as pw
-
+        pw = _pyworld()
         f0, times = pw.dio(audio, WORK_RATE, f0_floor=60.0, f0_ceil=500.0, frame_period=self.frame_s * 1000)
         f0 = pw.stonemask(audio, f0, times, WORK_RATE)
         return f0, f0 > 0
 
-    def _voice_vowels(self, f0: np.ndarray, timings: list[SyllableTiming]) -> np.ndarray:
-        """Vowels are voiced: fill unvoiced frames inside a vowel with the F0 around them."""
-        f0 = f0.copy()
-        voiced = np.flatnonzero(f0 > 0)
-        for t in timings:
-            a, b = int(np.ceil(t.vowel_s / self.frame_s)), int(t.coda_s / self.frame_s)
-            a, b = max(a, 0), min(b, len(f0) - 1)
-            if b < a:
-                continue
-            gap = np.arange(a, b + 1)
-            gap = gap[f0[gap] <= 0]
-            if not len(gap):
-                continue
-            f0[gap] = np.interp(gap, voiced, f0[voiced]) if len(voiced) else 120.0
-        return f0
+    @staticmethod
+    def _fill_f0(f0: np.ndarray, voiced: np.ndarray) -> np.ndarray:
+        """F0 on exactly the ``voiced`` frames: where the tracker found none, the F0 around
+        them (log-interpolated), else 120 Hz."""
+        voiced = voiced[: len(f0)]
+        found = np.flatnonzero(f0 > 0)
+        out = np.zeros_like(f0)
+        need = np.flatnonzero(voiced)
+        if len(found):
+            out[need] = np.exp(np.interp(need, found, np.log(f0[found])))
+        else:
+            out[need] = 120.0
+        keep = voiced & (f0 > 0)
+        out[keep] = f0[keep]
+        return out
 
     def _speak_mandarin(self, pinyins: list[str]):
-        """Each syllable spoken alone, joined with short silences; start/end (s) of each."""
+        """The syllables spoken one by one, joined with short silences; start/end (s) of each."""
         from scipy.signal import resample_poly
 
-        from .speech import synthesize_pinyin
+        from .speech import synthesize_pinyin_line
 
+        pieces, sr = synthesize_pinyin_line(pinyins)
         gap = np.zeros(int(MANDARIN_GAP_S * WORK_RATE))
         parts, offsets, ends = [gap], [], []
         pos = len(gap)
-        for p in pinyins:
-            audio, sr = synthesize_pinyin(p)
+        for audio in pieces:
             if sr != WORK_RATE:
                 audio = resample_poly(audio, WORK_RATE, sr)
             start, end = spoken_span(audio, WORK_RATE)
@@ -327,8 +347,7 @@ class WorldSinger(Singer):
 
     # ---- synthesis ------------------------------------------------------------------------------
     def _synthesise_segment(self, seg: Segment, analysis: LineAnalysis, out: np.ndarray) -> None:
-        import pyworld as pw
-
+        pw = _pyworld()
         fs, fp = WORK_RATE, self.frame_s
         n_frames = int(np.ceil((seg.end_s - seg.start_s) / fp)) + 2
         times = seg.start_s + np.arange(n_frames) * fp
@@ -350,14 +369,9 @@ class WorldSinger(Singer):
         if n <= 0:
             return
         y = y[:n].copy()
-        for length, sl, ramp in ((int(FADE_IN_S * fs), slice(None), 1), (int(FADE_OUT_S * fs), slice(None), -1)):
-            length = min(length, n // 2)
-            if length > 0:
-                r = np.sin(np.linspace(0, np.pi / 2, length)) ** 2
-                if ramp == 1:
-                    y[:length] *= r
-                else:
-                    y[-length:] *= r[::-1]
+        fade_in, fade_out = min(int(FADE_IN_S * fs), n // 2), min(int(FADE_OUT_S * fs), n // 2)
+        y[:fade_in] *= np.sin(np.linspace(0.0, np.pi / 2, fade_in)) ** 2
+        y[n - fade_out:] *= np.cos(np.linspace(0.0, np.pi / 2, fade_out)) ** 2
         out[start:start + n] += y
 
     @staticmethod

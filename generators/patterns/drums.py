@@ -14,7 +14,7 @@ from fractions import Fraction
 from .genres import GenreStyle
 from .song import BarInfo, Grid, NoteTuple
 
-KICK, SIDE_STICK, SNARE, CLAP, SNARE_2 = 36, 37, 38, 39, 40
+KICK, SIDE_STICK, SNARE, CLAP = 36, 37, 38, 39
 CLOSED_HAT, PEDAL_HAT, OPEN_HAT, CRASH, RIDE = 42, 44, 46, 49, 51
 TAMBOURINE, SHAKER = 54, 70
 TOMS = (50, 48, 47, 45, 43, 41)  # high to low
@@ -158,7 +158,7 @@ def drum_part(bars: list[BarInfo], grid: Grid, genre: str, style: GenreStyle) ->
         fill_start, fill = (grid.bar_beats, [])
         if bar.last_in_section and not bar.is_final and bar.next_kind is not None and bar.index + 1 in playing:
             fill_start, fill = _fill(grid, bar, style)
-        scale = 0.78 + 0.22 * bar.level
+        scale = 0.72 + 0.28 * bar.level
         bar_notes: list[NoteTuple] = []
         for voice, steps in pattern.items():
             step = grid.bar_beats / len(steps)

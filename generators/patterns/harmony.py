@@ -27,8 +27,11 @@ def chord_intervals(chord: ChordSymbol, key: Key, *, extended: bool) -> list[int
 
 
 def _select(iv: list[int], n: int) -> list[int]:
-    """``n`` chord tones: drop the fifth, then the root, of rich chords; double the root of thin ones."""
+    """``n`` chord tones: drop the fifth, then the root, of rich chords; double the root of thin ones.
+    A major seventh replaces the root by the ninth (the rootless voicing, no semitone clash)."""
     tones = list(iv)
+    if n >= 4 and 11 in tones and 0 in tones:
+        tones = [t for t in tones if t != 0] + ([14] if 14 not in tones and 2 not in tones else [])
     for drop in (7, 0):
         if len(tones) > n and drop in tones:
             tones.remove(drop)
@@ -40,7 +43,8 @@ def _select(iv: list[int], n: int) -> list[int]:
 
 class Voicer:
     """Chooses each chord's voicing as the close-position inversion nearest the previous voicing
-    (smallest total movement), kept near the middle of ``low``..``high``."""
+    (smallest total movement), kept near the middle of ``low``..``high`` and avoiding minor
+    seconds between neighbouring voices."""
 
     def __init__(self, key: Key, *, low: int, high: int, n_voices: int = 3, extended: bool = False):
         self.key, self.low, self.high, self.n, self.extended = key, low, high, n_voices, extended
@@ -72,10 +76,11 @@ class Voicer:
             cands = [tuple(base + t for t in _select(list(chord.intervals), self.n))]
 
         def cost(v):
-            drift = abs(sum(v) / len(v) - self.centre) * 0.35
+            drift = abs(sum(v) / len(v) - self.centre) * 0.6 * len(v)
+            clusters = 4 * sum(b - a == 1 for a, b in zip(v, v[1:]))  # no minor seconds between voices
             if self.prev is None:
-                return drift * 3
-            return sum(abs(a - b) for a, b in zip(v, self.prev)) + drift
+                return drift * 3 + clusters
+            return sum(abs(a - b) for a, b in zip(v, self.prev)) + drift + clusters
 
         best = min(cands, key=lambda v: (cost(v), v))
         self.prev = best
@@ -126,7 +131,6 @@ class HarmonyWriter:
         self.ctx, self.low, self.high = ctx, low, high
         key = ctx.lead_sheet.key
         self.voicer = Voicer(key, low=max(low, min(high - 14, low + 7)), high=high, n_voices=n_voices, extended=extended)
-        self.bass_voicer = Voicer(key, low=low, high=min(high, low + 14), n_voices=1)
         self.pad_voicer = Voicer(key, low=low, high=high, n_voices=4, extended=extended)
         self._vcache: dict[tuple[str, F], tuple[int, ...]] = {}
 
@@ -148,7 +152,7 @@ class HarmonyWriter:
         grid = self.ctx.grid
         start, end = bar.start_beats, bar.start_beats + grid.bar_beats
         spans = self.ctx.chords_in(start, end)
-        vel0 = 74 * (0.82 + 0.25 * bar.level)
+        vel0 = 74 * (0.78 + 0.3 * bar.level)
         if style in ("arpeggio", "alberti", "ostinato", "pick", "arp16"):
             return self._broken(bar, spans, style, vel0)
         if style in ("strum", "power", "power_mute"):
@@ -194,6 +198,7 @@ class HarmonyWriter:
                 seq = [0, 1, 2, 3, 2, 1]
             n = int((span.end_beats - span.start_beats) / step)
             first = (span.start_beats - bar.start_beats) / step
+            n_off = 0
             for i in range(n):
                 k = int(first) + i
                 t0 = span.start_beats + i * step
@@ -201,6 +206,9 @@ class HarmonyWriter:
                 on_beat = off % grid.beat == 0
                 if style == "pick" and on_beat:
                     pitch = low if (off // grid.beat) % 2 == 0 else fifth
+                elif style == "pick":
+                    pitch = tones[seq[n_off % len(seq)] % len(tones)]
+                    n_off += 1
                 else:
                     pitch = tones[seq[k % len(seq)] % len(tones)]
                 ring = span.end_beats - t0 if style in ("arpeggio", "pick", "alberti") else step * F(9, 10)
@@ -261,8 +269,10 @@ class HarmonyWriter:
             if bar.level >= 0.9:  # fuller: double the top an octave up (strings) or the root below (pads)
                 if style == "strings" and v[-1] + 12 <= self.high + 7:
                     v.append(v[-1] + 12)
-                elif style == "pad" and v[0] - 12 >= self.low - 12:
-                    v.insert(0, self.low + (span.chord.root_pc - self.low) % 12)
+                elif style == "pad":
+                    below = v[0] - 1 - (v[0] - 1 - span.chord.root_pc) % 12
+                    if below >= self.low:
+                        v.insert(0, below)
             for p in v:
                 out.append((span.start_beats, span.end_beats - span.start_beats, p, int(vel0)))
         return out

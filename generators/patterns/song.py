@@ -19,6 +19,7 @@ NoteTuple = tuple[Fraction, Fraction, int, int]
 SECTION_LEVEL = {"intro": 0.35, "verse": 0.55, "pre-chorus": 0.7, "chorus": 1.0, "bridge": 0.65,
                  "interlude": 0.6, "outro": 0.4}
 REPEAT_LIFT = 0.05  # each repeat of a section kind is a little fuller than the last
+PRE_CHORUS_RISE = 0.15  # a pre-chorus's last bar is this much fuller than its first
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,10 @@ class Grid:
         return [s for s in self.subs() if s % self.beat != 0]
 
     def middle_beat(self) -> Fraction | None:
-        """The secondary strong beat (beat 3 of 4/4, beat 2 of 6/8), or None for 3/4 and 2/4."""
-        strong = [b for b in self.meter.strong_beats() if b != 0]
-        return strong[0] if strong else None
+        """The strong beat halfway through the bar (beat 3 of 4/4, beat 2 of 6/8, beat 3 of 12/8),
+        or None where there is none (3/4, 2/4, 5/4)."""
+        half = self.bar_beats / 2
+        return half if half in self.meter.strong_beats() and half != 0 else None
 
     def swung(self, offset: Fraction) -> Fraction:
         """Where a straight offset lands under swing: an off-beat eighth moves to 2/3 of the beat
@@ -146,16 +148,6 @@ class SongContext:
                 return s.chord
         return self.spans[-1].chord
 
-    def next_chord_after(self, beats: Fraction) -> ChordSymbol:
-        """The chord sounding at ``beats`` or, if that is the last, itself."""
-        for s in self.spans:
-            if s.start_beats >= beats:
-                return s.chord
-        return self.spans[-1].chord
-
-    def scale_pcs(self) -> tuple[int, ...]:
-        return self.lead_sheet.key.scale_pcs()
-
 
 def section_levels(sections: list[Section], energy: float) -> list[float]:
     """Energy level of each section: its kind's level, lifted a little on repeats and by the
@@ -188,7 +180,11 @@ def build_bars(lead_sheet: LeadSheet, energy: float) -> list[BarInfo]:
         first = b == 0 or owner[b - 1] != i
         last = b == n_bars - 1 or owner[b + 1] != i
         next_kind = sections[owner[b + 1]].kind if b + 1 < n_bars and owner[b + 1] != i else None
-        bars.append(BarInfo(b, lead_sheet.bar_start_beats(b), i, sections[i], levels[i], first, last,
+        level = levels[i]
+        if sections[i].kind == "pre-chorus":  # builds bar by bar towards the chorus
+            k, n = b - sections[i].start_bar, max(1, sections[i].n_bars - 1)
+            level = min(1.0, level + PRE_CHORUS_RISE * k / n)
+        bars.append(BarInfo(b, lead_sheet.bar_start_beats(b), i, sections[i], level, first, last,
                             b == n_bars - 1, next_kind))
     return bars
 
