@@ -6,6 +6,7 @@ Every error a user can cause prints one line, ``songwright: error: ...``, and ex
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from representations.errors import SongwrightError
 from .spec import SongSpec
 
 MUSICXML_SUFFIXES = (".musicxml", ".xml", ".mxl")
+# modules with ``add_commands(subparsers)``: each adds its subcommands with ``set_defaults(func=...)``
+COMMAND_MODULES: list[str] = []
 
 
 def slug(text: str) -> str:
@@ -115,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     vo = sub.add_parser("voices", help="list the voice presets")
     vo.set_defaults(func=cmd_voices)
+
+    for module in COMMAND_MODULES:  # further commands live beside the job code they drive
+        importlib.import_module(module).add_commands(sub)
     return ap
 
 

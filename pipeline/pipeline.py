@@ -115,8 +115,10 @@ class SongPipeline:
             vocal_score, vocals = self.sing(spec, lead_sheet, n_samples)
         with progress.stage("mix"):
             mixer = self._backend("mixer", spec)
-            mix = mixer.mix(stems, vocals=vocals if vocal_score is not None else None)
-            accompaniment = mixer.mix(stems) if vocal_score is not None else mix
+            if vocal_score is not None:
+                mix, accompaniment = mixer.mix_with_accompaniment(stems, vocals=vocals)
+            else:
+                mix = accompaniment = mixer.mix(stems)
         with progress.stage("write", total=4) as advance:
             self._write(folder, spec, lead_sheet, arrangement, vocal_score, stems, vocals, mix, accompaniment, advance)
             manifest = {

@@ -122,7 +122,9 @@ class SongSpec(BaseModel):
     instrumental: bool = False
     voice: str | None = None
     leadsheet: str | None = None
+    voice_reference: str | None = None
     backends: dict[str, str] = Field(default_factory=dict)
+    models: dict[str, str] = Field(default_factory=dict)
 
     # where the spec came from, for error messages (not part of the spec itself)
     source: str = Field(default="<spec>", exclude=True)
@@ -206,9 +208,10 @@ class SongSpec(BaseModel):
         if "lyrics" in lines:
             ln, vnode = lines["lyrics"]
             extra["lyrics_first_line"] = ln + 1 if getattr(vnode, "style", None) in ("|", ">") else ln
-        if "leadsheet" in data and isinstance(data["leadsheet"], str) and base_dir is not None:
-            p = Path(data["leadsheet"])
-            data["leadsheet"] = str(p if p.is_absolute() else base_dir / p)
+        for path_field in ("leadsheet", "voice_reference"):
+            if isinstance(data.get(path_field), str) and base_dir is not None:
+                p = Path(data[path_field])
+                data[path_field] = str(p if p.is_absolute() else base_dir / p)
         try:
             spec = cls.model_validate(data | extra | {"source": source})
         except ValidationError as e:

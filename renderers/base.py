@@ -30,6 +30,10 @@ class Mixer(ABC):
     def mix(self, stems: StemSet, *, vocals: Audio | None = None) -> Audio:
         """Return the mastered mix of ``stems`` plus the lead ``vocals`` (same sample rate)."""
 
+    def mix_with_accompaniment(self, stems: StemSet, *, vocals: Audio) -> tuple[Audio, Audio]:
+        """The mix with ``vocals`` and the mix without them; backends may share work between the two."""
+        return self.mix(stems, vocals=vocals), self.mix(stems)
+
 
 RENDERERS: Registry[Renderer] = Registry("renderer")
 MIXERS: Registry[Mixer] = Registry("mixer")

@@ -204,6 +204,13 @@ class MasteringMixer(Mixer):
     # ---- public -------------------------------------------------------------------------------
     def mix(self, stems: StemSet, *, vocals: Audio | None = None) -> Audio:
         """The mastered stereo float32 mix, as long as the longest stem (or the vocals if longer)."""
+        return self._mix(stems, vocals, with_accompaniment=False)[0]
+
+    def mix_with_accompaniment(self, stems: StemSet, *, vocals: Audio) -> tuple[Audio, Audio]:
+        """The mastered mix and the mastered accompaniment (no vocals), processing the band once."""
+        return self._mix(stems, vocals, with_accompaniment=True)
+
+    def _mix(self, stems: StemSet, vocals: Audio | None, *, with_accompaniment: bool) -> tuple[Audio, Audio | None]:
         if not stems.stems and vocals is None:
             raise AudioInputError("nothing to mix: no stems and no vocals (valid: at least one stem)")
         sr = stems.sample_rate if stems.stems else vocals.sample_rate
@@ -211,11 +218,14 @@ class MasteringMixer(Mixer):
             vocals = self._resampled(vocals, sr)
         n = max([len(a.samples) for a in stems.stems.values()] + ([len(vocals.samples)] if vocals is not None else []))
         bus = self._band(stems, n, sr)  # channel-first (2, n) from here on
+        accompaniment = None
+        if with_accompaniment:
+            accompaniment = Audio(np.ascontiguousarray(self._master(bus.copy(), sr).T), sr)
         if vocals is not None:
             voice = self._vocal(vocals, n, sr, bus)
             if voice is not None:
                 bus += voice
-        return Audio(np.ascontiguousarray(self._master(bus, sr).T), sr)
+        return Audio(np.ascontiguousarray(self._master(bus, sr).T), sr), accompaniment
 
     # ---- stages (audio is channel-first, (2, n_samples) float32) -------------------------------
     def _band(self, stems: StemSet, n: int, sr: int) -> np.ndarray:
