@@ -14,6 +14,7 @@ import platform
 import shutil
 from importlib import metadata
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import yaml
@@ -95,7 +96,9 @@ class SongPipeline:
             shutil.rmtree(staging)
         staging.mkdir()
         try:
-            song = self._render_into(spec, staging, progress)
+            with progress.stage("plan"):
+                lead_sheet = self.plan(spec)
+            song = self.render_lead_sheet(spec, lead_sheet, lambda rel: staging / rel, progress=progress)
             replace_dir(staging, out_dir)
         finally:
             if staging.exists():
@@ -103,24 +106,27 @@ class SongPipeline:
         song.folder = out_dir
         return song
 
-    def _render_into(self, spec: SongSpec, folder: Path, progress: StageProgress) -> Song:
-        with progress.stage("plan"):
-            lead_sheet = self.plan(spec)
+    def render_lead_sheet(self, spec: SongSpec, lead_sheet, path_for: Callable[[str], Path], *,
+                          progress: StageProgress | None = None, vocals: Audio | None = None,
+                          vocal_score=None) -> Song:
+        """Arrange, render, sing, mix and write ``lead_sheet``; ``path_for(rel)`` gives the path
+        each song-folder file is written to. ``vocals`` (with its ``vocal_score``) are used as
+        they are instead of singing (a restyle keeps the sung take)."""
+        progress = progress or StageProgress(STAGES, show=False)
         with progress.stage("arrange"):
             arrangement = self._backend("arranger", spec).arrange(lead_sheet, seed=spec.seed)
         with progress.stage("render"):
             stems = self._backend("renderer", spec).render(arrangement)
         n_samples = max(a.samples.shape[0] for a in stems.stems.values())
         with progress.stage("sing"):
-            vocal_score, vocals = self.sing(spec, lead_sheet, n_samples)
-        with progress.stage("mix"):
-            mixer = self._backend("mixer", spec)
-            if vocal_score is not None:
-                mix, accompaniment = mixer.mix_with_accompaniment(stems, vocals=vocals)
+            if vocals is None:
+                vocal_score, vocals = self.sing(spec, lead_sheet, n_samples)
             else:
-                mix = accompaniment = mixer.mix(stems)
+                vocals = fit_length(vocals, n_samples)
+        with progress.stage("mix"):
+            result = self._backend("mixer", spec).mix_song(stems, vocals=vocals if vocal_score is not None else None)
         with progress.stage("write", total=4) as advance:
-            self._write(folder, spec, lead_sheet, arrangement, vocal_score, stems, vocals, mix, accompaniment, advance)
+            self._write(path_for, spec, lead_sheet, arrangement, vocal_score, stems, vocals, result, advance)
             manifest = {
                 "format": FOLDER_FORMAT,
                 "title": lead_sheet.title,
@@ -133,12 +139,17 @@ class SongPipeline:
                 "language": lead_sheet.language,
                 "voice": vocal_score.voice if vocal_score is not None else None,
                 "backends": {role: spec.backends.get(role, n) for role, n in self.backend_names.items()},
+                "mix_params": result.params.to_dict() if result.params else None,
+                "accompaniment_params": result.accompaniment_params.to_dict() if result.accompaniment_params else None,
                 "versions": _versions(),
-                "timings_s": progress.timings_s,
-                "files": sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) + [FILES["manifest"]],
             }
         manifest["timings_s"] = dict(progress.timings_s)
-        atomic_write_text(folder / FILES["manifest"], json.dumps(manifest, indent=1, ensure_ascii=False))
+        manifest_path = path_for(FILES["manifest"])
+        folder = manifest_path.parent
+        manifest["files"] = sorted({str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()
+                                    and not p.name.startswith(".") and not str(p.relative_to(folder)).startswith("history")}
+                                   | {FILES["manifest"]})
+        atomic_write_text(manifest_path, json.dumps(manifest, indent=1, ensure_ascii=False))
         return Song(folder, lead_sheet, arrangement, vocal_score, manifest)
 
     def sing(self, spec: SongSpec, lead_sheet, n_samples: int):
@@ -151,32 +162,44 @@ class SongPipeline:
         audio = self._backend("singer", spec).sing(score)
         if audio.sample_rate != SAMPLE_RATE:
             raise SpecError(f"singer returned {audio.sample_rate} Hz audio (valid: {SAMPLE_RATE})")
-        samples = np.zeros((n_samples, 1), np.float32)
-        m = audio.mono()[:n_samples]
-        samples[: len(m), 0] = m
-        return score, Audio(samples, SAMPLE_RATE)
+        return score, fit_length(audio, n_samples)
 
     # ---- files --------------------------------------------------------------------------------
-    def _write(self, folder, spec, lead_sheet, arrangement, vocal_score, stems: StemSet, vocals, mix, accompaniment, advance):
-        from representations.lrc import write_lrc
-        from representations.midi import write_midi
-        from representations.musicxml import write_musicxml
+    def _write(self, path_for, spec, lead_sheet, arrangement, vocal_score, stems: StemSet, vocals, result, advance):
+        atomic_write_text(path_for(FILES["spec"]), yaml.safe_dump(spec.spec_dict(), allow_unicode=True, sort_keys=False))
+        write_symbolic(path_for, lead_sheet, arrangement, vocal_score)
+        advance()
+        for name, audio in stems.stems.items():
+            audio.save(path_for(f"{FILES['stems']}/{name}.wav"))
+        advance()
+        vocals.save(path_for(FILES["vocals"]))
+        result.accompaniment.save(path_for(FILES["accompaniment"]))
+        advance()
+        result.mix.save(path_for(FILES["mix"]))
+        advance()
 
-        atomic_write_text(folder / FILES["spec"], yaml.safe_dump(spec.spec_dict(), allow_unicode=True, sort_keys=False))
-        lead_sheet.save(folder / FILES["leadsheet"])
-        arrangement.save(folder / FILES["arrangement"])
-        write_musicxml(lead_sheet, folder / FILES["musicxml"])
-        write_midi(folder / FILES["midi"], arrangement, vocals=vocal_score)
-        if vocal_score is not None:
-            vocal_score.save(folder / FILES["vocal_score"])
-            write_lrc(folder / FILES["lrc"], vocal_score, title=lead_sheet.title)
-        else:
-            atomic_write_text(folder / FILES["lrc"], f"[ti:{lead_sheet.title}]\n")
-        advance()
-        stems.save(folder / FILES["stems"])
-        advance()
-        vocals.save(folder / FILES["vocals"])
-        accompaniment.save(folder / FILES["accompaniment"])
-        advance()
-        mix.save(folder / FILES["mix"])
-        advance()
+
+def fit_length(audio: Audio, n_samples: int) -> Audio:
+    """``audio`` as mono, cut or padded with silence to ``n_samples``."""
+    samples = np.zeros((n_samples, 1), np.float32)
+    m = audio.mono()[:n_samples]
+    samples[: len(m), 0] = m
+    return Audio(samples, audio.sample_rate)
+
+
+def write_symbolic(path_for, lead_sheet, arrangement, vocal_score) -> None:
+    """Write the lead sheet (JSON, MusicXML), the arrangement (JSON, MIDI with the sung notes),
+    the vocal score and the timed lyrics; ``path_for(rel)`` gives each file's path."""
+    from representations.lrc import write_lrc
+    from representations.midi import write_midi
+    from representations.musicxml import write_musicxml
+
+    lead_sheet.save(path_for(FILES["leadsheet"]))
+    arrangement.save(path_for(FILES["arrangement"]))
+    write_musicxml(lead_sheet, path_for(FILES["musicxml"]))
+    write_midi(path_for(FILES["midi"]), arrangement, vocals=vocal_score)
+    if vocal_score is not None:
+        vocal_score.save(path_for(FILES["vocal_score"]))
+        write_lrc(path_for(FILES["lrc"]), vocal_score, title=lead_sheet.title)
+    else:
+        atomic_write_text(path_for(FILES["lrc"]), f"[ti:{lead_sheet.title}]\n")

@@ -25,7 +25,7 @@ import numpy as np
 from representations.audio import Audio, StemSet
 from representations.errors import AudioInputError
 
-from .base import MIXERS, Mixer
+from .base import MIXERS, Mixer, MixParams, MixResult
 
 # role -> (high-pass Hz, reverb send level)
 ROLE_PROCESSING = {
@@ -204,37 +204,63 @@ class MasteringMixer(Mixer):
     # ---- public -------------------------------------------------------------------------------
     def mix(self, stems: StemSet, *, vocals: Audio | None = None) -> Audio:
         """The mastered stereo float32 mix, as long as the longest stem (or the vocals if longer)."""
-        return self._mix(stems, vocals, with_accompaniment=False)[0]
+        return self.mix_song(stems, vocals=vocals, with_accompaniment=False).mix
 
-    def mix_with_accompaniment(self, stems: StemSet, *, vocals: Audio) -> tuple[Audio, Audio]:
-        """The mastered mix and the mastered accompaniment (no vocals), processing the band once."""
-        return self._mix(stems, vocals, with_accompaniment=True)
-
-    def _mix(self, stems: StemSet, vocals: Audio | None, *, with_accompaniment: bool) -> tuple[Audio, Audio | None]:
+    def mix_song(self, stems: StemSet, *, vocals: Audio | None = None, with_accompaniment: bool = True) -> MixResult:
+        """Mix, accompaniment (when asked and there are vocals; the band is processed once) and the
+        gains each was mastered with."""
         if not stems.stems and vocals is None:
             raise AudioInputError("nothing to mix: no stems and no vocals (valid: at least one stem)")
         sr = stems.sample_rate if stems.stems else vocals.sample_rate
         if vocals is not None and vocals.sample_rate != sr:
             vocals = self._resampled(vocals, sr)
         n = max([len(a.samples) for a in stems.stems.values()] + ([len(vocals.samples)] if vocals is not None else []))
-        bus = self._band(stems, n, sr)  # channel-first (2, n) from here on
-        accompaniment = None
-        if with_accompaniment:
-            accompaniment = Audio(np.ascontiguousarray(self._master(bus.copy(), sr).T), sr)
+        bus = self._band(stems, 0, n, sr)  # channel-first (2, n) from here on
+        accompaniment, acc_params = None, None
+        if with_accompaniment and vocals is not None:
+            y, gains = self._master(bus.copy(), sr)
+            accompaniment, acc_params = Audio(np.ascontiguousarray(y.T), sr), MixParams(None, *gains)
+        vocal_gain = None
         if vocals is not None:
-            voice = self._vocal(vocals, n, sr, bus)
+            voice, vocal_gain = self._vocal(vocals, 0, n, sr, bus)
             if voice is not None:
                 bus += voice
-        return Audio(np.ascontiguousarray(self._master(bus, sr).T), sr), accompaniment
+        y, (pre_gain, master_gain_db, post_gain) = self._master(bus, sr)
+        mix = Audio(np.ascontiguousarray(y.T), sr)
+        params = MixParams(vocal_gain, pre_gain, master_gain_db, post_gain)
+        if accompaniment is None:
+            accompaniment, acc_params = mix, params
+        return MixResult(mix, accompaniment, params, acc_params)
+
+    def remix_region(self, stems: StemSet, *, vocals: Audio | None, start: int, stop: int, params: MixParams,
+                     preroll_s: float = 3.0) -> np.ndarray:
+        """Samples ``[start, stop)`` of the mix made with ``params``, computed from that region alone.
+
+        Effects run from ``preroll_s`` before ``start`` so their state has settled; the gains are
+        the full mix's, so the region matches it up to the limiter's and compressors' memory.
+        Returns float32 ``(stop - start, 2)``.
+        """
+        sr = stems.sample_rate if stems.stems else vocals.sample_rate
+        lo = max(0, start - int(preroll_s * sr))
+        bus = self._band(stems, lo, stop, sr)
+        if vocals is not None and params.vocal_gain is not None:
+            voice, _ = self._vocal(vocals, lo, stop, sr, bus, gain=params.vocal_gain)
+            if voice is not None:
+                bus += voice
+        y, _ = self._master(bus, sr, params=params)
+        return np.ascontiguousarray(y[:, start - lo:].T)
 
     # ---- stages (audio is channel-first, (2, n_samples) float32) -------------------------------
-    def _band(self, stems: StemSet, n: int, sr: int) -> np.ndarray:
+    def _band(self, stems: StemSet, lo: int, hi: int, sr: int) -> np.ndarray:
+        """Processed instruments and their reverb for samples ``[lo, hi)``."""
         from pedalboard import HighpassFilter, Pedalboard, PeakFilter, Reverb
 
         from generators.instruments import instrument_for_track
 
+        n = hi - lo
+
         def process(name: str) -> tuple[np.ndarray, float]:
-            x = np.ascontiguousarray(_stereo(stems.stems[name].samples, n).T)
+            x = np.ascontiguousarray(_stereo(stems.stems[name].samples[lo:hi], n).T)
             inst = instrument_for_track(name)
             role = inst.role if inst is not None else "chords"
             hp, send_level = ROLE_PROCESSING.get(role, ROLE_PROCESSING["chords"])
@@ -258,21 +284,27 @@ class MasteringMixer(Mixer):
             dry += np.float32(0.5) * room(send, sr)
         return dry
 
-    def _vocal(self, vocals: Audio, n: int, sr: int, band: np.ndarray) -> np.ndarray | None:
+    def _vocal(self, vocals: Audio, lo: int, hi: int, sr: int, band: np.ndarray, *,
+               gain: float | None = None) -> tuple[np.ndarray | None, float | None]:
+        """The produced lead vocal for samples ``[lo, hi)`` and its gain: ``gain`` when given, else
+        the one that sets it ``vocal_lift_db`` above ``band``."""
         from pedalboard import Compressor, Delay, HighpassFilter, HighShelfFilter, Pedalboard, PeakFilter, Reverb
 
-        x = np.asarray(vocals.samples, dtype=np.float32).mean(axis=1)
+        n = hi - lo
+        x = np.asarray(vocals.samples[lo:hi], dtype=np.float32).mean(axis=1)
         mono = np.zeros((1, n), dtype=np.float32)
         mono[0, : min(n, len(x))] = x[:n]
         chain = Pedalboard([HighpassFilter(90.0), Compressor(threshold_db=-20.0, ratio=3.0, attack_ms=5.0, release_ms=80.0),
                             PeakFilter(3000.0, 3.0, 0.8), HighShelfFilter(10000.0, 1.5, 0.7)])
         dry = chain(mono, sr)[0]
-        loud_v = integrated_lufs(dry, sr) + 10 * np.log10(2)  # as the same signal on both channels
-        if not np.isfinite(loud_v):
-            return None  # a silent vocal adds nothing
-        loud_b = integrated_lufs(band.T, sr)
-        ref = loud_b if np.isfinite(loud_b) else -20.0
-        dry *= np.float32(10 ** ((ref + self.vocal_lift_db - loud_v) / 20))
+        if gain is None:
+            loud_v = integrated_lufs(dry, sr) + 10 * np.log10(2)  # as the same signal on both channels
+            if not np.isfinite(loud_v):
+                return None, None  # a silent vocal adds nothing
+            loud_b = integrated_lufs(band.T, sr)
+            ref = loud_b if np.isfinite(loud_b) else -20.0
+            gain = float(10 ** ((ref + self.vocal_lift_db - loud_v) / 20))
+        dry *= np.float32(gain)
         out = np.stack([dry, dry])
         if self.reverb:
             plate = Pedalboard([HighpassFilter(250.0), Reverb(room_size=0.35, damping=0.6, wet_level=1.0, dry_level=0.0, width=1.0)])
@@ -280,31 +312,44 @@ class MasteringMixer(Mixer):
             with ThreadPoolExecutor(max_workers=2) as pool:
                 wet = list(pool.map(lambda fx: fx(out, sr), (plate, echo)))
             out += np.float32(0.22) * wet[0] + np.float32(0.1) * wet[1]
-        return out
+        return out, gain
 
-    def _master(self, bus: np.ndarray, sr: int) -> np.ndarray:
+    def _master(self, bus: np.ndarray, sr: int, *, params: MixParams | None = None) -> tuple[np.ndarray, tuple[float, float, float]]:
+        """Bus compression, loudness gain and limiting; with ``params``, their recorded gains.
+
+        Returns the mastered ``(2, n)`` audio and ``(pre_gain, master_gain_db, post_gain)``.
+        """
         from pedalboard import Compressor, Pedalboard
 
         n = bus.shape[1]
         need = int(np.ceil(_MIN_LUFS_S * sr)) + 1
-        if n < need:  # shorter than one loudness block: master it padded with silence
-            return self._master(np.pad(bus, ((0, 0), (0, need - n))), sr)[:, :n]
+        if n < need and params is None:  # shorter than one loudness block: master it padded with silence
+            y, gains = self._master(np.pad(bus, ((0, 0), (0, need - n))), sr)
+            return y[:, :n], gains
+        compressor = Pedalboard([Compressor(threshold_db=-22.0, ratio=2.0, attack_ms=20.0, release_ms=200.0)])
+        ceiling = self.true_peak_limit_db - 0.3
+        if params is not None:
+            x = compressor(bus * np.float32(params.pre_gain), sr)
+            gain = 10 ** (params.master_gain_db / 20)
+            g = gain * limiter_gain(true_peak_envelope(x.T) * gain, sr, ceiling_db=ceiling)
+            y = (x * g.astype(np.float32)[None, :]).astype(np.float32)
+            return y * np.float32(params.post_gain), (params.pre_gain, params.master_gain_db, params.post_gain)
         loud = integrated_lufs(bus.T, sr)
         if not np.isfinite(loud):
             raise AudioInputError("the stems and vocals are silent (integrated loudness -inf LUFS): nothing to master "
                                   "(valid: audio with sound in it)")
-        x = bus * np.float32(10 ** ((-20.0 - loud) / 20))  # a known level for the bus compressor
-        x = Pedalboard([Compressor(threshold_db=-22.0, ratio=2.0, attack_ms=20.0, release_ms=200.0)])(x, sr)
+        pre_gain = float(10 ** ((-20.0 - loud) / 20))  # a known level for the bus compressor
+        x = compressor(bus * np.float32(pre_gain), sr)
         # The limiter's gain varies slowly, so the output's K-weighted power and true-peak envelope
         # are the input's scaled by the gain squared and by the gain: iterate on those, then measure.
         power = k_weighted_power(x.T, sr)
         env = true_peak_envelope(x.T)
-        ceiling = self.true_peak_limit_db - 0.3
         gain_db = self.target_lufs - gated_loudness(power, sr)
         bias = 0.0
         for _ in range(3):
             for _ in range(8):
-                g = 10 ** (gain_db / 20) * limiter_gain(env * 10 ** (gain_db / 20), sr, ceiling_db=ceiling)
+                used_db = gain_db
+                g = 10 ** (used_db / 20) * limiter_gain(env * 10 ** (used_db / 20), sr, ceiling_db=ceiling)
                 err = self.target_lufs + bias - gated_loudness(power * g * g, sr)
                 if abs(err) <= 0.02:
                     break
@@ -316,9 +361,11 @@ class MasteringMixer(Mixer):
             bias += miss
         limit_lin = 10 ** (self.true_peak_limit_db / 20)
         tp = 20 * np.log10(max(_true_peak_near(y.T, env * g, limit_lin), 1e-12))
+        post_gain = 1.0
         if tp > self.true_peak_limit_db:  # the estimate fell short: trade a little loudness for the limit
-            y *= np.float32(10 ** ((self.true_peak_limit_db - 0.02 - tp) / 20))
-        return y
+            post_gain = float(10 ** ((self.true_peak_limit_db - 0.02 - tp) / 20))
+            y *= np.float32(post_gain)
+        return y, (pre_gain, float(used_db), post_gain)
 
     @staticmethod
     def _resampled(audio: Audio, sr: int) -> Audio:

@@ -1,0 +1,187 @@
+"""Quality of the sung vocals, measured: intelligibility, pitch, timing, joins, voice identity, speed.
+
+For each example with lyrics the rule planner plans the lead sheet and the singer sings it (no
+accompaniment, no mix). Per vocal stem:
+
+- WER of Whisper tiny.en (the target judge: FINDINGS measured pocketsphinx at 0.45 WER on plain
+  Piper speech, so it cannot tell good singing from bad) and of pocketsphinx, on the sung lyrics,
+  and on the same lines spoken by the bundled Piper voice (lines concatenated, 0.3 s apart);
+- raw pitch accuracy (voiced frames inside notes within 50 cents, harvest at 16 kHz) and voicing
+  recall (pipeline.quality.pitch_accuracy);
+- median |vowel onset - note start| over syllables whose vowel onset is a voicing onset;
+- clicks (unexplained sample steps) and spectral-flux spikes within 10 ms of note/line boundaries.
+
+Then resemblyzer similarity between every pair of voice presets (the first two lines of pop.yaml,
+planned for each preset's range) and the singer's time for a 3-minute song.
+
+Run: .venv/bin/python benchmarks/vocal_quality.py [--only pop,waltz] [--out DIR] [--no-asr]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+EXAMPLES = {"pop": "examples/pop.yaml", "waltz": "examples/waltz.yaml", "ballad_zh": "examples/ballad_zh.yaml"}
+SR = 44100
+
+
+def plan_score(spec, *, voice: str | None = None):
+    from generators.rule_planner import RulePlanner
+    from generators.style import parse_style
+    from voice.presets import resolve_voice
+    from voice.score import vocal_score_from_leadsheet
+
+    if voice:
+        spec = spec.model_copy(update={"voice": voice})
+    sheet = RulePlanner().plan(spec, seed=spec.seed)
+    name = resolve_voice(spec.voice, parse_style(sheet.style_tags).vocal).name
+    return sheet, vocal_score_from_leadsheet(sheet, voice=name)
+
+
+def spoken_reference(lines: list[str]) -> np.ndarray:
+    """The lines spoken by the bundled Piper voice, 0.3 s apart, at 44.1 kHz."""
+    from piper.config import SynthesisConfig
+    from scipy.signal import resample_poly
+
+    from voice.speech import piper_voice
+
+    voice, _ = piper_voice()
+    cfg = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+    parts = []
+    for line in lines:
+        for chunk in voice.synthesize(line, syn_config=cfg):
+            parts.append(chunk.audio_float_array.astype(np.float64))
+        parts.append(np.zeros(int(0.3 * voice.config.sample_rate)))
+    return resample_poly(np.concatenate(parts), SR, voice.config.sample_rate)
+
+
+def measure_stem(score, mono: np.ndarray, *, asr: bool) -> dict:
+    from pipeline.quality import pitch_accuracy
+    from voice import judges
+
+    row: dict = {}
+    lines = [l.text for l in score.lines]
+    if asr and score.language == "en":
+        for judge, fn in (("whisper", judges.whisper_transcript), ("sphinx", judges.pocketsphinx_transcript)):
+            row[f"wer_{judge}"] = judges.word_error_rate(" ".join(lines), fn(mono, SR))
+        spoken = spoken_reference(lines)
+        row["wer_whisper_spoken"] = judges.word_error_rate(" ".join(lines), judges.whisper_transcript(spoken, SR))
+        row["wer_sphinx_spoken"] = judges.word_error_rate(" ".join(lines), judges.pocketsphinx_transcript(spoken, SR))
+    mono16 = judges._to_16k(mono, SR)
+    pa = pitch_accuracy(mono16, 16000, [(n.start_s, n.end_s, n.pitch) for n in score.notes])
+    row["pitch_acc"], row["voicing"] = pa["raw_pitch_accuracy"], pa["voicing_recall"]
+    f0, t = judges.f0_dio(mono, SR)
+    notes = judges.onset_notes(score)
+    errs = judges.vowel_onset_errors(f0, t, notes)
+    found = errs[~np.isnan(errs)]
+    row["onset_ms"] = float(np.median(np.abs(found)) * 1000) if len(found) else float("nan")
+    row["onset_n"] = f"{len(found)}/{len(notes)}"
+    row["clicks"] = len(judges.click_positions(mono, SR))
+    bounds = sorted({n.start_s for n in score.notes} | {n.end_s for n in score.notes}
+                    | {l.start_s for l in score.lines} | {l.end_s for l in score.lines})
+    row["flux_spikes"] = judges.flux_spikes(mono, SR, bounds)
+    return row
+
+
+def preset_similarity(spec) -> tuple[dict, dict]:
+    from voice import judges
+    from voice.presets import PRESETS
+    from voice.world_singer import WorldSinger
+
+    embeddings, ranges = {}, {}
+    for name in PRESETS:
+        sheet, score = plan_score(spec, voice=name)
+        score.notes = [n for n in score.notes if n.line < 2]
+        score.lines = score.lines[:2]
+        score.duration_s = score.lines[-1].end_s + 0.5
+        audio = WorldSinger().sing(score)
+        embeddings[name] = judges.speaker_embedding(audio.mono(), SR)
+        ranges[name] = (min(n.pitch for n in score.notes), max(n.pitch for n in score.notes))
+    pairs = {f"{a}/{b}": judges.similarity(embeddings[a], embeddings[b])
+             for a, b in itertools.combinations(embeddings, 2)}
+    return pairs, ranges
+
+
+def three_minute_singer_time() -> dict:
+    from pipeline import SongSpec
+    from render_speed import spec_text
+    from voice.world_singer import WorldSinger
+
+    spec = SongSpec.from_text(spec_text("3min"), source="3min.yaml")
+    _, score = plan_score(spec)
+    singer = WorldSinger()
+    t0 = time.perf_counter()
+    singer.sing(score)
+    return {"song_s": round(score.duration_s, 1), "sing_s": round(time.perf_counter() - t0, 2),
+            "stages_s": {k: round(v, 2) for k, v in singer.last_stats.items()}}
+
+
+def fmt(v) -> str:
+    if isinstance(v, float):
+        return "—" if np.isnan(v) else f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}"
+    return str(v)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", help="comma-separated examples (default: all with lyrics)")
+    ap.add_argument("--out", help="folder to write <example>.wav vocal stems into")
+    ap.add_argument("--no-asr", action="store_true", help="skip the speech recognisers")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: voices,speed")
+    args = ap.parse_args()
+    from pipeline import SongSpec
+    from representations.audio import Audio
+    from voice.speech import piper_voice
+    from voice.world_singer import WorldSinger
+
+    t0 = time.perf_counter()
+    piper_voice()
+    load_s = time.perf_counter() - t0
+    names = args.only.split(",") if args.only else list(EXAMPLES)
+    rows = {}
+    for name in names:
+        spec = SongSpec.from_yaml(ROOT / EXAMPLES[name])
+        _, score = plan_score(spec)
+        singer = WorldSinger()
+        t0 = time.perf_counter()
+        audio = singer.sing(score)
+        sing_s = time.perf_counter() - t0
+        if args.out:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            Audio(audio.samples, SR).save(Path(args.out) / f"{name}.wav")
+        rows[name] = {"voice": score.voice, "song_s": round(score.duration_s, 1), "sing_s": sing_s,
+                      **measure_stem(score, audio.mono(), asr=not args.no_asr)}
+    cols = ["voice", "song_s", "sing_s", "wer_whisper", "wer_whisper_spoken", "wer_sphinx", "wer_sphinx_spoken",
+            "pitch_acc", "voicing", "onset_ms", "onset_n", "clicks", "flux_spikes"]
+    print(f"Piper voice load: {load_s:.2f} s")
+    print("| example | " + " | ".join(cols) + " |")
+    print("|---" * (len(cols) + 1) + "|")
+    for name, row in rows.items():
+        print(f"| {name} | " + " | ".join(fmt(row.get(c, float("nan"))) for c in cols) + " |")
+    result = {"examples": rows}
+    skip = set(args.skip.split(","))
+    if "voices" not in skip:
+        pairs, ranges = preset_similarity(SongSpec.from_yaml(ROOT / EXAMPLES["pop"]))
+        print("\nresemblyzer similarity between presets (target <= 0.80):")
+        for pair, s in sorted(pairs.items(), key=lambda kv: -kv[1]):
+            print(f"  {pair:<20} {s:.3f}")
+        print(f"  max {max(pairs.values()):.3f}; sung ranges (MIDI): {ranges}")
+        result["similarity"] = pairs
+    if "speed" not in skip:
+        speed = three_minute_singer_time()
+        print(f"\nsinger time, 3-minute song: {speed}")
+        result["speed"] = speed
+    print("\n" + json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()
