@@ -7,13 +7,13 @@ A song is a prompt and a body::
     BAR CHORD_C_maj POS_0 PITCH_67 DUR_8 ... SECTION_chorus BAR ... EOS
 
 Positions (``POS_p``) count sixteenth notes from the bar start, durations (``DUR_d``) sixteenths
-(a note never crosses its bar line); ``PITCH_m`` is a MIDI number. ``LINE`` opens the next lyric
+(a note may last into the next bar, whose notes then start after it); ``PITCH_m`` is a MIDI number. ``LINE`` opens the next lyric
 line, ``SYL`` marks a note that starts the next syllable; a note without ``SYL`` inside a line
 continues the previous syllable (a melisma), outside any line it is an instrumental note. Each
 bar carries one chord, ``CHORD_<root>_<quality>``.
 
 :func:`encode` turns a :class:`LeadSheet` into tokens (chords are read at each bar start, notes
-snapped to the sixteenth grid and cut at bar lines); :func:`decode` parses tokens back, linking
+snapped to the sixteenth grid, cut after the next bar line); :func:`decode` parses tokens back, linking
 notes to the given lyric lines, and raises ``ValueError`` naming the first bad token.
 """
 
@@ -135,6 +135,7 @@ def encode(sheet: LeadSheet, *, genre: str | None = None) -> list[str]:
     by_bar: dict[int, list[Note]] = {}
     for n in sheet.melody:
         by_bar.setdefault(int(n.start_beats // sheet.meter.bar_beats), []).append(n)
+    pos = 0
     chord = sheet.chords[0].symbol if sheet.chords else f"{NOTE_NAMES[sheet.key.tonic_pc]}{'' if sheet.key.mode == 'major' else 'm'}"
     for bar in range(sheet.n_bars):
         if bar in starts:
@@ -143,12 +144,13 @@ def encode(sheet: LeadSheet, *, genre: str | None = None) -> list[str]:
         here = sheet.chord_at(sheet.bar_start_beats(bar))
         chord = here.symbol if here is not None else chord
         out.append(chord_token(chord))
-        pos = 0
+        pos = max(0, pos - S)  # a note tied over the bar line fills the start of this one
+        last = bar == sheet.n_bars - 1
         for n in by_bar.get(bar, []):
             p = round((n.start_beats - sheet.bar_start_beats(bar)) / SLOT_BEATS)
             if p < pos or p >= S:
                 continue  # overlaps the previous note after snapping
-            d = max(1, min(S - p, round(n.duration_beats / SLOT_BEATS)))
+            d = max(1, min((S if last else 2 * S) - p, MAX_SLOTS, round(n.duration_beats / SLOT_BEATS)))
             if id(n) in line_openers:
                 out.append("LINE")
             if n.syllable is not None and not n.melisma:
@@ -198,13 +200,15 @@ def decode(tokens: Sequence[str], *, lines: Sequence[LyricLine] = (), title: str
     bar_beats, S = meter.bar_beats, slots_per_bar(meter)
     sections, chords, melody = [], [], []
     new_lines: list[LyricLine] = []
-    bar, line, syl = -1, -1, -1
+    bar, line, syl, pos = -1, -1, -1, 0
     kinds_seen: dict[str, int] = {}
     while True:
         if i >= len(toks):
             fail("SECTION_<kind>, BAR, LINE, SYL, POS_<p> or EOS")
         t = toks[i]
         if t == "EOS":
+            if pos > S:
+                fail(f"a note that ends within the last bar before EOS")
             break
         if t.startswith("SECTION_"):
             kind = t[len("SECTION_"):]
@@ -221,7 +225,7 @@ def decode(tokens: Sequence[str], *, lines: Sequence[LyricLine] = (), title: str
         if t == "BAR":
             if not sections:
                 fail("SECTION_<kind> before the first BAR")
-            bar, pos = bar + 1, 0
+            bar, pos = bar + 1, max(0, pos - S)
             sections[-1][3] += 1
             i += 1
             sym = chord_symbol(take("CHORD_", "CHORD_<root>_<quality> after BAR"))
@@ -249,9 +253,9 @@ def decode(tokens: Sequence[str], *, lines: Sequence[LyricLine] = (), title: str
             fail(f"a position from {pos} to {S - 1}")
         m = int(take("PITCH_", "PITCH_<midi>")[6:])
         d = int(take("DUR_", "DUR_<sixteenths>")[4:])
-        if p + d > S:
+        if p + d > 2 * S:
             i -= 1
-            fail(f"a duration of at most {S - p} (the note would cross the bar line)")
+            fail(f"a duration of at most {2 * S - p} (a note may last into the next bar only)")
         pos = p + d
         kind = sections[-1][0]
         link = (line, syl) if line >= 0 and syl >= 0 else None

@@ -97,7 +97,7 @@ class Lookup:
         return Path(env) / self.name if env else config_path().parent / "models" / self.name
 
 
-def _read_config() -> dict:
+def read_config() -> dict:
     path = config_path()
     if not path.is_file():
         return {}
@@ -136,7 +136,7 @@ def locate(name: str, *, models: dict | None = None, base_dir: str | Path | None
     else:
         tried.append(f"${MODELS_ENV} (unset)")
     cfg = config_path()
-    data = _read_config()
+    data = read_config()
     if name in data:
         p = Path(os.path.expanduser(str(data[name])))
         if not p.is_absolute():

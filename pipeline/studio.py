@@ -14,6 +14,7 @@ sound (3-30 s, after trimming silence).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import secrets
@@ -25,8 +26,7 @@ from typing import Callable
 
 from representations.errors import AudioInputError, BackendUnavailable, SongwrightError
 
-from .pipeline import STAGES, SongPipeline
-from .progress import StageProgress
+from .pipeline import SongPipeline
 from .song import FILES, Song
 
 DEFAULT_WORKDIR = Path("~/.cache/songwright/studio")
@@ -42,9 +42,6 @@ _JOB_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{8}$")
 EDIT_LINE = ("pipeline.edit", ("edit_lyric_line",))
 REPAINT = ("pipeline.edit", ("repaint_bars",))
 CLONE = ("pipeline.voice_jobs", ("clone_voice", "convert_voice"))
-
-StageCallback = Callable[[str, int, int], None]
-
 
 def find_operation(op: tuple[str, tuple[str, ...]]) -> Callable | None:
     """The function of an optional operation (module, candidate names), or None when absent."""
@@ -104,44 +101,26 @@ class Workspace:
                       reverse=True)
 
 
-class _StageReporter(StageProgress):
-    """A StageProgress that also calls ``on_stage(name, index, n_stages)`` as each stage starts."""
-
-    def __init__(self, inner: StageProgress, on_stage: StageCallback):
-        super().__init__(inner.stages, show=inner.show)
-        self.timings_s = inner.timings_s
-        self._on_stage = on_stage
-
-    def stage(self, name: str, *, total: int = 1):
-        i = self.stages.index(name) if name in self.stages else len(self.stages) - 1
-        self._on_stage(name, i, len(self.stages))
-        return super().stage(name, total=total)
-
-
 class StudioPipeline(SongPipeline):
-    """SongPipeline that reports each stage to a callback (the studio's progress bar).
+    """The studio's SongPipeline: one render at a time, backends loaded once and kept.
 
-    Renders are serialised by a lock: the studio renders one song at a time, and the backends
-    (loaded once, kept between renders) are shared.
+    It draws the pipeline's per-stage tqdm bars (``progress=True``); the app's ``gr.Progress``
+    tracks those bars, so the browser shows each stage as it runs.
     """
 
     def __init__(self, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**({"progress": True} | kwargs))
         self._lock = threading.Lock()
-        self._on_stage: StageCallback | None = None
 
-    def render(self, spec, out_dir, *, on_stage: StageCallback | None = None) -> Song:
+    def render(self, spec, out_dir, *args, **kwargs) -> Song:
         with self._lock:
-            self._on_stage = on_stage
-            try:
-                return super().render(spec, out_dir)
-            finally:
-                self._on_stage = None
+            return super().render(spec, out_dir, *args, **kwargs)
 
-    def _render_into(self, spec, folder, progress, *args, **kwargs):
-        if self._on_stage is not None:
-            progress = _StageReporter(progress, self._on_stage)
-        return super()._render_into(spec, folder, progress, *args, **kwargs)
+
+@functools.lru_cache(maxsize=1)
+def default_pipeline() -> StudioPipeline:
+    """The process's studio pipeline (its backends are loaded on the first render and kept)."""
+    return StudioPipeline()
 
 
 def make_spec(*, lyrics: str, title: str = "", tags: str = "", key: str | None = None, tempo: float | None = None,
@@ -202,21 +181,19 @@ def _job(workspace: Workspace, work: Callable[[str, Path], Song]) -> str:
 
 
 def create_song(workspace: Workspace, spec, *, reference: str | Path | None = None,
-                pipeline: StudioPipeline | None = None, on_stage: StageCallback | None = None) -> str:
+                pipeline: SongPipeline | None = None) -> str:
     """Render ``spec`` into a new job; with ``reference``, the vocal is then converted to that voice.
 
-    Returns the job id. ``on_stage(name, index, n_stages)`` is called as each stage starts.
+    Returns the job id.
     """
-    pipeline = pipeline or StudioPipeline()
+    pipeline = pipeline or default_pipeline()
     clone = require_operation(CLONE, "singing in an uploaded voice") if reference else None
 
     def work(job_id: str, job_dir: Path) -> Song:
         ref = save_reference(reference, job_dir) if reference else None
         if clone is None:
-            return pipeline.render(spec, job_dir / SONG, on_stage=on_stage)
-        preset = pipeline.render(spec, job_dir / "preset", on_stage=on_stage)
-        if on_stage:
-            on_stage("voice", len(STAGES), len(STAGES) + 1)
+            return pipeline.render(spec, job_dir / SONG)
+        preset = pipeline.render(spec, job_dir / "preset")
         song = clone(preset.folder, ref, job_dir / SONG)
         shutil.rmtree(job_dir / "preset", ignore_errors=True)
         return song

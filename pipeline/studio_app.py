@@ -18,7 +18,6 @@ from pathlib import Path
 from representations.errors import BackendUnavailable, SongwrightError
 
 from . import studio
-from .pipeline import STAGES
 
 DEFAULT_PORT = 7860
 DEFAULT_HOST = "127.0.0.1"
@@ -85,7 +84,7 @@ def build_app(workspace: studio.Workspace, *, pipeline: studio.StudioPipeline | 
     gr = _gradio()
     from voice.presets import PRESETS
 
-    pipeline = pipeline or studio.StudioPipeline()
+    pipeline = pipeline or studio.default_pipeline()
 
     def run(action):
         try:
@@ -93,20 +92,17 @@ def build_app(workspace: studio.Workspace, *, pipeline: studio.StudioPipeline | 
         except SongwrightError as e:
             raise _error(e) from None
 
-    def on_create(lyrics, title, tags, key, tempo, meter, voice, reference, seed, progress=gr.Progress()):
-        def stage(name, i, n):
-            progress((i, n), desc=name)
-
+    def on_create(lyrics, title, tags, key, tempo, meter, voice, reference, seed, progress=gr.Progress(track_tqdm=True)):
+        # the pipeline's per-stage tqdm bars ("[4/6] sing") are what the progress bar shows
         def action():
             spec = studio.make_spec(lyrics=lyrics, title=title, tags=tags, key=key, tempo=tempo, meter=meter,
                                     voice=voice, seed=seed or 0)
-            progress((0, len(STAGES)), desc="starting")
-            job = studio.create_song(workspace, spec, reference=reference or None, pipeline=pipeline, on_stage=stage)
+            job = studio.create_song(workspace, spec, reference=reference or None, pipeline=pipeline)
             return _outputs(workspace, job)
 
         return run(action)
 
-    def on_edit_line(song_id, line, text, progress=gr.Progress()):
+    def on_edit_line(song_id, line, text, progress=gr.Progress(track_tqdm=True)):
         def action():
             n = int(str(line or "").split(":")[0] or 0)
             progress(None, desc=f"singing line {n} anew")
@@ -114,7 +110,7 @@ def build_app(workspace: studio.Workspace, *, pipeline: studio.StudioPipeline | 
 
         return run(action)
 
-    def on_repaint(song_id, first_bar, last_bar, seed, tags, progress=gr.Progress()):
+    def on_repaint(song_id, first_bar, last_bar, seed, tags, progress=gr.Progress(track_tqdm=True)):
         def action():
             progress(None, desc=f"repainting bars {first_bar}-{last_bar}")
             job = studio.repaint(workspace, song_id, int(first_bar or 0), int(last_bar or 0),
@@ -123,7 +119,7 @@ def build_app(workspace: studio.Workspace, *, pipeline: studio.StudioPipeline | 
 
         return run(action)
 
-    def on_convert(song_id, reference, progress=gr.Progress()):
+    def on_convert(song_id, reference, progress=gr.Progress(track_tqdm=True)):
         def action():
             if not reference:
                 raise SongwrightError("voice reference: none uploaded (valid: 3-30 s of one person singing or speaking)")
@@ -181,16 +177,17 @@ def build_app(workspace: studio.Workspace, *, pipeline: studio.StudioPipeline | 
         vocals = gr.Audio(label="Lead vocal (dry)", type="filepath", interactive=False, visible=False)
         with gr.Accordion("Stems", open=False):
             stems = [gr.Audio(type="filepath", interactive=False, visible=False) for _ in range(N_STEM_PLAYERS)]
-        picture = gr.Image(label="Lead sheet", type="filepath", interactive=False, elem_id="picture")
+        picture = gr.Image(label="Lead sheet", show_label=False, type="filepath", interactive=False, elem_id="picture")
         downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="downloads")
 
         outs = [status, song_id, mix, vocals, *stems, picture, downloads, line]
         create_btn.click(on_create, [lyrics, title, tags, key, tempo, meter, voice, reference, seed], outs,
-                         api_name="create")
-        edit_btn.click(on_edit_line, [song_id, line, new_words], outs, api_name="edit_line")
+                         api_name="create", show_progress_on=[mix])
+        edit_btn.click(on_edit_line, [song_id, line, new_words], outs, api_name="edit_line", show_progress_on=[mix])
         repaint_btn.click(on_repaint, [song_id, first_bar, last_bar, repaint_seed, repaint_tags], outs,
-                          api_name="repaint")
-        convert_btn.click(on_convert, [song_id, voice_ref], outs, api_name="convert_voice")
+                          api_name="repaint", show_progress_on=[mix])
+        convert_btn.click(on_convert, [song_id, voice_ref], outs, api_name="convert_voice",
+                          show_progress_on=[mix])
         show_btn.click(on_show, [song_id], outs, api_name="show")
     app.queue(default_concurrency_limit=1)
     return app
@@ -206,7 +203,7 @@ def is_loopback(host: str) -> bool:
 
 
 def launch(workdir: str | Path = studio.DEFAULT_WORKDIR, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-           block: bool = True, quiet: bool = False):
+           block: bool = True, quiet: bool = False, pipeline: studio.StudioPipeline | None = None):
     """Serve the studio on ``http://host:port``; returns ``(app, url)`` (when ``block`` is false).
 
     Parameters
@@ -216,10 +213,11 @@ def launch(workdir: str | Path = studio.DEFAULT_WORKDIR, *, host: str = DEFAULT_
     host : interface to bind; 127.0.0.1 (this machine only) unless another is asked for.
     port : TCP port (default 7860).
     block : serve until interrupted; otherwise start the server in a thread and return.
+    pipeline : the pipeline that renders new songs (default: :func:`studio.default_pipeline`).
     """
     gr = _gradio()
     workspace = studio.Workspace(workdir)
-    app = build_app(workspace)
+    app = build_app(workspace, pipeline=pipeline)
     _, url, _ = app.launch(
         server_name=host, server_port=port, prevent_thread_lock=True, quiet=quiet, share=False,
         max_file_size=studio.MAX_UPLOAD_BYTES, allowed_paths=[str(workspace.root)], ssr_mode=False,

@@ -38,7 +38,7 @@ def lead_sheet_figure(lead_sheet: LeadSheet, *, bars_per_row: int = 8):
     -------
     matplotlib.figure.Figure
         One axis per row; x in beats from the song's start, y in MIDI pitch. Every melody note is
-        one Rectangle patch (x = start beat, width = duration in beats, y = pitch - 0.4); syllables
+        one Rectangle patch with gid "note" (x = start beat, width = duration in beats, y = pitch - 0.4); syllables
         and chord symbols are the axes' texts.
     """
     from matplotlib.figure import Figure
@@ -108,7 +108,7 @@ def lead_sheet_figure(lead_sheet: LeadSheet, *, bars_per_row: int = 8):
         s = section_of(start)
         colour = SECTION_COLOURS[s.kind] if s else "#3f7fbf"
         ax.add_patch(Rectangle((start, n.pitch - 0.4), float(n.duration_beats), 0.8, facecolor=colour,
-                               edgecolor="white", lw=0.4, zorder=2))
+                               edgecolor="white", lw=0.4, zorder=2, gid="note"))
         if n.syllable is not None and not n.melisma:
             li, si = n.syllable
             ax.text(start, n.pitch - 1.3, lead_sheet.lyrics[li].syllables[si].text, fontsize=7,

@@ -1,7 +1,17 @@
 """Voice presets: a name, a comfortable range, and how the bundled voice is transformed to get it.
 
 Ranges are MIDI pitches (low, high) the melody should stay within; the planner picks a key and
-octave that fit them. ``formant_ratio`` > 1 moves the spectral envelope up (a smaller vocal tract).
+octave that fit them. Every preset is the bundled Piper voice (an adult male speaker) with its
+WORLD spectral envelope and aperiodicity changed (:func:`voice.timbre.apply_timbre`) and its own
+pitch habits (vibrato, roughness):
+
+- ``formant_ratio`` > 1 moves the envelope up (a smaller vocal tract); ``formant_ratio_high``
+  moves the upper formants by another amount (None: the same);
+- ``tilt_db_per_octave`` brightens (> 0) or darkens (< 0) the voice above 1 kHz;
+- ``resonances`` are (centre Hz, gain dB) bands raised or cut (chest warmth, a singer's ring);
+- ``breathiness`` (0–1) mixes noise into the upper harmonics;
+- ``roughness_cents`` is a slow random F0 wobble (a rougher, older voice), ``vibrato_rate_hz``
+  and ``vibrato_depth_cents`` the vibrato on long notes (the depth reached on notes of 1.5 s+).
 """
 
 from __future__ import annotations
@@ -14,12 +24,18 @@ from representations.errors import SpecError
 @dataclass(frozen=True)
 class VoicePreset:
     name: str
-    gender: str  # "female" | "male" | "child"
+    gender: str  # "female" | "male" | "child" | "instrument"
     low: int
     high: int
     formant_ratio: float = 1.0
     breathiness: float = 0.0
     description: str = ""
+    formant_ratio_high: float | None = None
+    tilt_db_per_octave: float = 0.0
+    resonances: tuple[tuple[float, float], ...] = ()
+    roughness_cents: float = 0.0
+    vibrato_rate_hz: float = 5.5
+    vibrato_depth_cents: float = 40.0
 
     @property
     def range_name(self) -> str:
@@ -31,11 +47,16 @@ class VoicePreset:
 PRESETS: dict[str, VoicePreset] = {
     p.name: p
     for p in (
-        VoicePreset("joe", "male", 45, 64, 1.0, 0.0, "the bundled voice as it is: baritone, warm"),
-        VoicePreset("tenor", "male", 50, 69, 1.06, 0.05, "brighter, higher male voice"),
-        VoicePreset("alto", "female", 53, 72, 1.18, 0.1, "low, warm female voice"),
-        VoicePreset("soprano", "female", 60, 79, 1.25, 0.12, "light, high female voice"),
-        VoicePreset("child", "child", 62, 79, 1.35, 0.1, "a child's voice"),
+        VoicePreset("joe", "male", 45, 64, 1.0, 0.0, "baritone: the bundled voice, warm and dark",
+                    vibrato_rate_hz=5.3, vibrato_depth_cents=40.0),
+        VoicePreset("tenor", "male", 50, 69, 1.06, 0.05, "tenor: brighter and higher, a little rough",
+                    tilt_db_per_octave=3.0, roughness_cents=8.0, vibrato_rate_hz=5.8),
+        VoicePreset("alto", "female", 53, 72, 1.18, 0.1, "alto: low, warm female voice",
+                    vibrato_rate_hz=5.5),
+        VoicePreset("soprano", "female", 60, 79, 1.25, 0.12, "soprano: light, high female voice",
+                    vibrato_rate_hz=6.0),
+        VoicePreset("child", "child", 62, 79, 1.35, 0.1, "a child's voice, little vibrato",
+                    vibrato_depth_cents=20.0, vibrato_rate_hz=6.2),
     )
 }
 DEFAULT_FOR_GENDER = {"male": "joe", "female": "alto", "child": "child", None: "joe", "choir": "alto"}

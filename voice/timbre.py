@@ -58,3 +58,129 @@ def add_breathiness(ap: np.ndarray, amount: float, *, sample_rate: int) -> np.nd
     freqs = np.linspace(0.0, sample_rate / 2, ap.shape[1])
     weight = amount * np.clip(0.15 + freqs / 3000.0, 0.0, 1.0)
     return np.clip(ap + weight * (1.0 - ap), 0.0, 1.0)
+
+
+def warp_envelope_curve(sp: np.ndarray, ratio_low: float, ratio_high: float, *, sample_rate: int,
+                        low_hz: float = 1000.0, high_hz: float = 4000.0) -> np.ndarray:
+    """Move a spectral envelope along the frequency axis by a ratio that changes with frequency.
+
+    Parameters
+    ----------
+    sp : ndarray, shape (n_frames, n_bins)
+        WORLD spectral envelope (power), bins evenly spaced from 0 Hz to Nyquist.
+    ratio_low, ratio_high : float
+        Frequency scale below ``low_hz`` and above ``high_hz`` (log-interpolated between): the
+        first formants and the upper ones of a vocal tract move by different amounts. Valid: 0.5–2.
+    sample_rate : int
+        Sample rate in Hz the envelope belongs to.
+    low_hz, high_hz : float
+        Where the ratio starts and stops changing, in Hz.
+
+    Returns
+    -------
+    ndarray
+        The warped envelope, same shape.
+    """
+    for r in (ratio_low, ratio_high):
+        if not 0.5 <= r <= 2.0:
+            raise ValueError(f"formant ratio {r} is not valid (valid: 0.5-2)")
+    if ratio_low == ratio_high:
+        return warp_envelope(sp, ratio_low)
+    n_bins = sp.shape[1]
+    freqs = np.linspace(0.0, sample_rate / 2, n_bins)
+    pos = np.clip((np.log(np.maximum(freqs, 1.0)) - np.log(low_hz)) / np.log(high_hz / low_hz), 0.0, 1.0)
+    ratio = np.exp(np.log(ratio_low) * (1 - pos) + np.log(ratio_high) * pos)
+    src = np.minimum(np.arange(n_bins) / ratio, n_bins - 1)
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, n_bins - 1)
+    w = src - lo
+    log_sp = np.log(np.maximum(sp, 1e-30))
+    return np.exp(log_sp[:, lo] * (1 - w) + log_sp[:, hi] * w)
+
+
+def spectral_tilt(sp: np.ndarray, db_per_octave: float, *, sample_rate: int, pivot_hz: float = 1000.0) -> np.ndarray:
+    """Tilt a spectral envelope: brighter (> 0) or darker (< 0) above ``pivot_hz``.
+
+    Parameters
+    ----------
+    sp : ndarray, shape (n_frames, n_bins)
+        WORLD spectral envelope (power).
+    db_per_octave : float
+        Gain change per octave above ``pivot_hz`` (the same loss below it, down to 100 Hz).
+        Valid: -12 to 12.
+    sample_rate : int
+        Sample rate in Hz the envelope belongs to.
+    pivot_hz : float
+        Frequency in Hz left unchanged.
+
+    Returns
+    -------
+    ndarray
+        The tilted envelope, same shape.
+    """
+    if not -12.0 <= db_per_octave <= 12.0:
+        raise ValueError(f"spectral tilt {db_per_octave} dB/octave is not valid (valid: -12 to 12)")
+    if db_per_octave == 0.0:
+        return sp
+    freqs = np.linspace(0.0, sample_rate / 2, sp.shape[1])
+    gain_db = db_per_octave * np.log2(np.maximum(freqs, 100.0) / pivot_hz)
+    return sp * (10.0 ** (gain_db / 10.0))[None, :]
+
+
+def resonance(sp: np.ndarray, centre_hz: float, gain_db: float, *, sample_rate: int,
+              width_octaves: float = 0.6) -> np.ndarray:
+    """Raise (or cut) a band of a spectral envelope: a bell in log frequency.
+
+    Parameters
+    ----------
+    sp : ndarray, shape (n_frames, n_bins)
+        WORLD spectral envelope (power).
+    centre_hz : float
+        Centre of the band in Hz, e.g. about 3 kHz for a singer's "ring", 250 Hz for chest warmth.
+    gain_db : float
+        Gain at the centre in dB. Valid: -18 to 18.
+    sample_rate : int
+        Sample rate in Hz the envelope belongs to.
+    width_octaves : float
+        Standard deviation of the bell in octaves.
+
+    Returns
+    -------
+    ndarray
+        The envelope, same shape.
+    """
+    if not -18.0 <= gain_db <= 18.0:
+        raise ValueError(f"resonance gain {gain_db} dB is not valid (valid: -18 to 18)")
+    if gain_db == 0.0:
+        return sp
+    freqs = np.linspace(0.0, sample_rate / 2, sp.shape[1])
+    octaves = np.log2(np.maximum(freqs, 20.0) / centre_hz)
+    gain = gain_db * np.exp(-0.5 * (octaves / width_octaves) ** 2)
+    return sp * (10.0 ** (gain / 10.0))[None, :]
+
+
+def apply_timbre(sp: np.ndarray, ap: np.ndarray, preset, *, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """A voice preset's envelope and aperiodicity changes, in one call.
+
+    Parameters
+    ----------
+    sp, ap : ndarray, shape (n_frames, n_bins)
+        WORLD spectral envelope (power) and aperiodicity of the bundled voice.
+    preset : VoicePreset
+        Its ``formant_ratio`` (and ``formant_ratio_high``), ``tilt_db_per_octave``,
+        ``resonances`` ((centre Hz, gain dB) pairs) and ``breathiness`` are applied.
+    sample_rate : int
+        Sample rate in Hz of the envelopes.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        New ``sp`` and ``ap``.
+    """
+    high = getattr(preset, "formant_ratio_high", None) or preset.formant_ratio
+    sp = warp_envelope_curve(sp, preset.formant_ratio, high, sample_rate=sample_rate)
+    sp = spectral_tilt(sp, getattr(preset, "tilt_db_per_octave", 0.0), sample_rate=sample_rate)
+    for centre_hz, gain_db in getattr(preset, "resonances", ()):
+        sp = resonance(sp, centre_hz, gain_db, sample_rate=sample_rate)
+    ap = add_breathiness(ap, preset.breathiness, sample_rate=sample_rate)
+    return sp, ap

@@ -26,7 +26,7 @@ from .phonemes import (IPA_VOWEL_CHARS, VOICED_PINYIN_INITIALS, Phone, arpabet_w
                        is_arpabet, pinyin_initial, pinyin_of)
 from .presets import VoicePreset, resolve_voice
 from .retime import Segment, SungSyllable, plan_line
-from .timbre import add_breathiness, warp_envelope
+from .timbre import apply_timbre
 
 WORK_RATE = 22050  # Hz: the speech engines' rate; synthesis runs here, then ×2 to 44.1 kHz
 SPEECH_RMS_DBFS = -24.0  # spoken part of each line is brought to this level before analysis
@@ -133,7 +133,7 @@ class WorldSinger(Singer):
             sung = [SungSyllable(g, t, d) for g, t, d in zip(groups, analysis.timings, analysis.diphthongs)]
             t0 = time.perf_counter()
             for seg in plan_line(sung, earliest_s=earliest_s):
-                self._synthesise_segment(seg, analysis, out)
+                self._synthesise_segment(seg, analysis, out, preset)
                 earliest_s = max(earliest_s, seg.end_s)
             stats["synthesis_s"] += time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -270,8 +270,7 @@ class WorldSinger(Singer):
         sp = pw.cheaptrick(audio, f0, times, WORK_RATE)
         ap = pw.d4c(audio, f0, times, WORK_RATE)
         sp = self._even_vowels(sp, timings)
-        sp = warp_envelope(sp, preset.formant_ratio)
-        ap = add_breathiness(ap, preset.breathiness, sample_rate=WORK_RATE)
+        sp, ap = apply_timbre(sp, ap, preset, sample_rate=WORK_RATE)
         stats["analysis_s"] += time.perf_counter() - t2
         return LineAnalysis(timings, diphthongs, f0, sp, ap, method)
 
@@ -346,7 +345,7 @@ class WorldSinger(Singer):
         return np.concatenate(parts), offsets, ends
 
     # ---- synthesis ------------------------------------------------------------------------------
-    def _synthesise_segment(self, seg: Segment, analysis: LineAnalysis, out: np.ndarray) -> None:
+    def _synthesise_segment(self, seg: Segment, analysis: LineAnalysis, out: np.ndarray, preset: VoicePreset) -> None:
         pw = _pyworld()
         fs, fp = WORK_RATE, self.frame_s
         n_frames = int(np.ceil((seg.end_s - seg.start_s) / fp)) + 2
@@ -359,7 +358,9 @@ class WorldSinger(Singer):
         sp = analysis.sp[i0] * (1 - w) + analysis.sp[i1] * w
         ap = analysis.ap[i0] * (1 - w) + analysis.ap[i1] * w
         voiced = analysis.f0[np.rint(src).astype(int)] > 0
-        f0 = sung_f0(times, seg.pitch_spans, [(n.start_s, n.end_s) for n in seg.notes], frame_s=fp)
+        f0 = sung_f0(times, seg.pitch_spans, [(n.start_s, n.end_s) for n in seg.notes], frame_s=fp,
+                     vibrato_rate_hz=preset.vibrato_rate_hz, vibrato_depth=preset.vibrato_depth_cents,
+                     roughness_cents=preset.roughness_cents, seed=int(round(seg.start_s * 1000)))
         f0 = np.where(voiced, f0, 0.0)
         sp = sp * self._velocity_gain(times, seg)[:, None] ** 2
         y = pw.synthesize(np.ascontiguousarray(f0), np.ascontiguousarray(sp), np.ascontiguousarray(ap), fs,

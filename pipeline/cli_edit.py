@@ -1,0 +1,117 @@
+"""Commands that edit a rendered song folder: lyrics, edit, repaint, extend, restyle, undo."""
+
+from __future__ import annotations
+
+import re
+
+from representations.errors import SpecError
+
+
+def _fmt(t: float | None) -> str:
+    return "--:--.--" if t is None else f"{int(t // 60)}:{t % 60:05.2f}"
+
+
+def cmd_lyrics(args) -> int:
+    from .edit import list_lyrics
+
+    for row in list_lyrics(args.song_dir):
+        print(f"{row['line']:>3}  {row['section']:<12} {_fmt(row['start_s'])}–{_fmt(row['end_s'])}  {row['text']}")
+    return 0
+
+
+def _report(song, what: str) -> int:
+    last = song.manifest.get("last_edit", {})
+    bars = last.get("bars")
+    where = f" (bars {bars[0]}–{bars[1]})" if bars else ""
+    print(f"{song.folder}: {what}{where} in {last.get('seconds', 0):.1f} s; undo with 'songwright undo {song.folder}'")
+    return 0
+
+
+def cmd_edit(args) -> int:
+    from .edit import edit_lyric_line
+
+    song = edit_lyric_line(args.song_dir, args.line, args.text, args.output, in_place=args.in_place)
+    return _report(song, f"line {args.line} re-sung")
+
+
+def parse_bars(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*(?:[-–:]\s*(\d+))?\s*", text or "")
+    if not m:
+        raise SpecError(f"--bars {text!r} is not valid (valid: A-B, e.g. 9-12, counted from 1)")
+    a = int(m.group(1))
+    b = int(m.group(2) or a)
+    if b < a:
+        raise SpecError(f"--bars {text!r}: the end comes before the start (valid: A-B with A <= B)")
+    return a, b
+
+
+def cmd_repaint(args) -> int:
+    from .edit import repaint_bars
+
+    song = repaint_bars(args.song_dir, parse_bars(args.bars), args.output, seed=args.seed, tags=args.tags,
+                        in_place=args.in_place)
+    return _report(song, "bars repainted")
+
+
+def cmd_extend(args) -> int:
+    from .rework import extend_song
+
+    song = extend_song(args.song_dir, args.output, add=args.add, bars=args.bars, at=args.at, in_place=args.in_place)
+    return _report(song, "extended")
+
+
+def cmd_restyle(args) -> int:
+    from .rework import restyle_song
+
+    song = restyle_song(args.song_dir, args.tags, args.output, seed=args.seed, in_place=args.in_place)
+    return _report(song, "restyled")
+
+
+def cmd_undo(args) -> int:
+    from .history import undo
+
+    last = undo(args.song_dir)
+    print(f"{args.song_dir}: undid {last['entry']} ({last['op']} {last['args']})")
+    return 0
+
+
+def add_commands(sub) -> None:
+    def target(p):
+        p.add_argument("song_dir", help="a song folder written by 'songwright render'")
+        p.add_argument("-o", "--output", help="folder for the edited song (the source is left as it is)")
+        p.add_argument("--in-place", action="store_true", help="replace the source folder (atomically)")
+
+    p = sub.add_parser("lyrics", help="list a song's lyric lines with their sections and times")
+    p.add_argument("song_dir")
+    p.set_defaults(func=cmd_lyrics)
+
+    p = sub.add_parser("edit", help="sing one lyric line with new words; nothing else moves")
+    target(p)
+    p.add_argument("--line", type=int, required=True, help="lyric line number (see 'songwright lyrics')")
+    p.add_argument("--text", required=True, help="the new words")
+    p.set_defaults(func=cmd_edit)
+
+    p = sub.add_parser("repaint", help="regenerate melody and accompaniment inside a range of bars")
+    target(p)
+    p.add_argument("--bars", required=True, help="A-B, counted from 1")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--tags", help="style tags for the repainted bars")
+    p.set_defaults(func=cmd_repaint)
+
+    p = sub.add_parser("extend", help="add sections before or after the song")
+    target(p)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--add", help='sections to add, e.g. "[Chorus]" or "[Verse]\\nnew line\\nanother"')
+    g.add_argument("--bars", type=int, help="instrumental bars to add")
+    p.add_argument("--at", choices=["start", "end"], default="end")
+    p.set_defaults(func=cmd_extend)
+
+    p = sub.add_parser("restyle", help="same lead sheet and vocals, new arrangement and mix (a cover)")
+    target(p)
+    p.add_argument("--tags", required=True, help='e.g. "jazz, upright bass, brushes"')
+    p.add_argument("--seed", type=int)
+    p.set_defaults(func=cmd_restyle)
+
+    p = sub.add_parser("undo", help="restore a song folder to its state before its latest edit")
+    p.add_argument("song_dir")
+    p.set_defaults(func=cmd_undo)

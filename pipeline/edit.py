@@ -1,0 +1,282 @@
+"""Editing a rendered song on its representations: a lyric line re-sung, bars repainted.
+
+Each edit changes the lead sheet (and, for a repaint, the arrangement) inside a range of bars,
+re-sings only the lyric lines that changed, re-renders only the tracks that changed, splices the
+new audio into the old files and re-mixes only that region with the gains of the original mix.
+Outside the edited bars, ``vocals.wav`` and every stem stay sample-identical; ``mix.wav`` and
+``accompaniment.wav`` too, except crossfades of ``XFADE_S`` at the edges of the region.
+Extending and restyling, which move or replace everything, live in :mod:`pipeline.rework`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from representations.arrangement import Arrangement, Track, TrackNote
+from representations.atomic import atomic_path
+from representations.audio import StemSet
+from representations.errors import SongFolderError, SpecError
+from representations.leadsheet import LeadSheet
+from representations.vocal_score import VocalScore
+
+from . import backends
+from .history import SongEdit
+from .pipeline import write_symbolic
+from .song import FILES, Song
+
+XFADE_S = 0.02
+
+
+# ---- reading -------------------------------------------------------------------------------------
+def list_lyrics(song_dir: str | Path) -> list[dict]:
+    """Lyric lines of a song: number (from 1), section label, start and end in seconds, text."""
+    song = Song.open(song_dir)
+    sheet, score = song.lead_sheet, song.vocal_score
+    out = []
+    for i, line in enumerate(sheet.lyrics):
+        vl = next((l for l in score.lines if l.index == i), None) if score else None
+        out.append({"line": i + 1, "section": sheet.sections[line.section].label if line.section < len(sheet.sections) else "",
+                    "start_s": vl.start_s if vl else None, "end_s": vl.end_s if vl else None, "text": line.text})
+    return out
+
+
+def read_pcm(path: Path) -> tuple[np.ndarray, int]:
+    """16-bit samples of a song-folder WAV as int16 ``(n, channels)`` (no float round trip)."""
+    import soundfile as sf
+
+    data, sr = sf.read(str(path), dtype="int16", always_2d=True)
+    return data, sr
+
+
+def write_pcm(path: Path, data: np.ndarray, sample_rate: int) -> None:
+    import soundfile as sf
+
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), data, sample_rate, subtype="PCM_16", format="WAV")
+
+
+def to_pcm(x: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] to int16, as the song's files store them."""
+    return np.clip(np.round(np.asarray(x, np.float64) * 32767.0), -32768, 32767).astype(np.int16)
+
+
+# ---- pieces shared by the edits ------------------------------------------------------------------
+class _Context:
+    """An open song and the backends its manifest names."""
+
+    def __init__(self, edit: SongEdit):
+        self.edit = edit
+        self.song = edit.song
+        self.manifest = self.song.manifest
+        self.names = self.manifest.get("backends", {})
+
+    def backend(self, role: str):
+        return backends.create(role, self.names.get(role))
+
+    @property
+    def bar_s(self) -> float:
+        sheet = self.song.lead_sheet
+        return float(sheet.meter.bar_beats) * 60.0 / sheet.tempo_bpm
+
+    def voice_range(self) -> tuple[int, int] | None:
+        from voice.presets import PRESETS
+
+        preset = PRESETS.get(self.manifest.get("voice") or "")
+        return (preset.low, preset.high) if preset else None
+
+
+def _line_score(score: VocalScore, lines: set[int]) -> VocalScore:
+    return VocalScore([n for n in score.notes if n.line in lines], [l for l in score.lines if l.index in lines],
+                      score.language, score.voice, score.duration_s, score.extras)
+
+
+def _sing_lines(ctx: _Context, old: VocalScore, new: VocalScore, lines: set[int], n: int) -> tuple[np.ndarray, int, int]:
+    """The vocal track with ``lines`` re-sung: old vocals minus the old lines plus the new ones.
+
+    The singer sings each line independently of the others, so this equals singing the whole
+    new score. Returns the new int16 vocals and the changed sample range ``[a, b)``.
+    """
+    vocals, sr = read_pcm(ctx.song.path("vocals"))
+    singer = ctx.backend("singer")
+    old_part = singer.sing(_line_score(old, lines)).mono()[:n]
+    new_part = singer.sing(_line_score(new, lines)).mono()[:n]
+    changed = np.flatnonzero((old_part != 0) | (new_part != 0))
+    if changed.size == 0:
+        return vocals, 0, 0
+    a, b = int(changed[0]), int(changed[-1]) + 1
+    region = vocals[a:b, 0].astype(np.float64) / 32767.0 - old_part[a:b] + new_part[a:b]
+    vocals = vocals.copy()
+    vocals[a:b, 0] = to_pcm(region)
+    return vocals, a, b
+
+
+def _bar_range(ctx: _Context, a: int, b: int, sr: int) -> tuple[int, int]:
+    """Bars (0-based, end exclusive) that hold samples ``[a, b)``."""
+    bar = ctx.bar_s * sr
+    return int(a // bar), int(np.ceil(b / bar))
+
+
+def _remix(ctx: _Context, stems: StemSet, vocals_pcm: np.ndarray | None, bars: tuple[int, int], sr: int, *,
+           accompaniment: bool) -> None:
+    """Re-mix bars ``[bars[0], bars[1])`` of mix.wav (and of accompaniment.wav when asked: the
+    stems changed) with the original gains, crossfading into the old audio inside the region's
+    edges. ``vocals_pcm`` are the new vocals, None to use the song's own."""
+    from representations.audio import Audio
+
+    mixer = ctx.backend("mixer")
+    params = ctx.manifest.get("mix_params")
+    if params is None:
+        raise SongFolderError(f"{ctx.edit.source}: the manifest has no mix_params (valid: a song rendered by this version; re-render it)")
+    from renderers.base import MixParams
+
+    sung = params.get("vocal_gain") is not None
+    targets = [("mix", MixParams.from_dict(params), vocals_pcm)]
+    if accompaniment and sung:
+        targets.append(("accompaniment", MixParams.from_dict(ctx.manifest["accompaniment_params"]), None))
+    for name, p, voc in targets:
+        old, _ = read_pcm(ctx.song.path(name))
+        lo = int(round(bars[0] * ctx.bar_s * sr))
+        hi = min(len(old), int(round(bars[1] * ctx.bar_s * sr)))
+        if hi <= lo:
+            continue
+        vocals = None
+        if name == "mix" and p.vocal_gain is not None:
+            v = voc if voc is not None else read_pcm(ctx.song.path("vocals"))[0]
+            vocals = Audio(v.astype(np.float32) / 32767.0, sr)
+        seg = mixer.remix_region(stems, vocals=vocals, start=lo, stop=hi, params=p)
+        x = min(int(XFADE_S * sr), (hi - lo) // 2)
+        ramp = np.linspace(0.0, 1.0, x, dtype=np.float64)[:, None]
+        old_f = old[lo:hi].astype(np.float64) / 32767.0
+        seg = seg.astype(np.float64)
+        seg[:x] = old_f[:x] * (1 - ramp) + seg[:x] * ramp
+        seg[-x:] = seg[-x:] * (1 - ramp) + old_f[-x:] * ramp
+        out = old.copy()
+        out[lo:hi] = to_pcm(seg)
+        write_pcm(ctx.edit.path_for_write(FILES[name]), out, sr)
+        if name == "mix" and accompaniment and not sung:  # an instrumental's accompaniment is its mix
+            write_pcm(ctx.edit.path_for_write(FILES["accompaniment"]), out, sr)
+
+
+def _stems(ctx: _Context) -> StemSet:
+    return StemSet.load(ctx.song.folder / FILES["stems"])
+
+
+# ---- the edits -----------------------------------------------------------------------------------
+def edit_lyric_line(song_dir: str | Path, line: int, text: str, out_dir: str | Path | None = None, *,
+                    in_place: bool = False) -> Song:
+    """Sing lyric line ``line`` (from 1) with the words ``text``; nothing else moves.
+
+    The new syllables get a rhythm inside the line's bars and a melody along the old one's
+    contour; only that line is sung again, and only its bars are re-mixed.
+    """
+    from generators.replan import replan_line
+    from voice.score import vocal_score_from_leadsheet
+
+    text = " ".join(str(text).split())
+    with SongEdit(song_dir, out_dir, op="lyrics", args={"line": line, "text": text}, in_place=in_place) as e:
+        ctx = _Context(e)
+        sheet = ctx.song.lead_sheet
+        if not sheet.lyrics:
+            raise SpecError(f"{song_dir}: the song has no lyrics to edit (it is instrumental)")
+        if not 1 <= line <= len(sheet.lyrics):
+            raise SpecError(f"--line {line} is out of range (valid: 1-{len(sheet.lyrics)})")
+        new_sheet = replan_line(sheet, line - 1, text, seed=ctx.manifest.get("seed", 0), voice_range=ctx.voice_range())
+        old_score = ctx.song.vocal_score
+        new_score = vocal_score_from_leadsheet(new_sheet, voice=old_score.voice)
+        new_score = replace(new_score, duration_s=old_score.duration_s)
+        n = read_pcm(ctx.song.path("vocals"))[0].shape[0]
+        vocals, a, b = _sing_lines(ctx, old_score, new_score, {line - 1}, n)
+        sr = 44100
+        write_pcm(e.path_for_write(FILES["vocals"]), vocals, sr)
+        write_symbolic(e.path_for_write, new_sheet, ctx.song.arrangement, new_score)
+        bars = _bar_range(ctx, a, b, sr)
+        _remix(ctx, _stems(ctx), vocals, bars, sr, accompaniment=False)
+        return e.commit({"bars": [bars[0] + 1, bars[1]], "seconds_range": [a / sr, b / sr], "line": line})
+
+
+def _merge_tracks(old: Arrangement, new: Arrangement, lo: Fraction, hi: Fraction) -> tuple[Arrangement, set[str]]:
+    """Old notes outside ``[lo, hi)`` beats, new notes starting inside it (cut at ``hi``)."""
+    out, changed = [], set()
+    new_by = {t.name: t for t in new.tracks}
+    names = [t.name for t in old.tracks] + [t.name for t in new.tracks if t.name not in {x.name for x in old.tracks}]
+    old_by = {t.name: t for t in old.tracks}
+    for name in names:
+        base = old_by.get(name) or replace(new_by[name], notes=[])
+        keep = [nt for nt in base.notes if not lo <= nt.start_beats < hi]
+        fresh = [TrackNote(nt.start_beats, min(nt.duration_beats, hi - nt.start_beats), nt.pitch, nt.velocity)
+                 for nt in (new_by[name].notes if name in new_by else []) if lo <= nt.start_beats < hi]
+        track = Track(base.name, base.program, keep + fresh, base.is_drum, base.gain_db, base.pan)
+        if sorted((n.start_beats, n.pitch, n.duration_beats, n.velocity) for n in track.notes) != \
+                sorted((n.start_beats, n.pitch, n.duration_beats, n.velocity) for n in base.notes) or name not in old_by:
+            changed.add(name)
+        if track.notes or name in old_by:
+            out.append(track)
+    return Arrangement(old.tempo_bpm, old.meter, old.total_beats, out), changed
+
+
+def repaint_bars(song_dir: str | Path, bars: tuple[int, int], out_dir: str | Path | None = None, *,
+                 seed: int | None = None, tags: str | None = None, in_place: bool = False) -> Song:
+    """Regenerate melody and accompaniment inside bars ``bars`` (from 1, inclusive).
+
+    The range is widened to whole lyric lines (a line is sung in one breath). With ``tags``, the
+    repainted bars are arranged in that style. Returns the edited song.
+    """
+    from generators.replan import line_bars_span, repaint_melody
+    from generators.style import tag_list
+    from voice.score import vocal_score_from_leadsheet
+
+    first, last = bars
+    with SongEdit(song_dir, out_dir, op="repaint", args={"bars": [first, last], "seed": seed, "tags": tags},
+                  in_place=in_place) as e:
+        ctx = _Context(e)
+        sheet: LeadSheet = ctx.song.lead_sheet
+        if not (1 <= first <= last <= sheet.n_bars):
+            raise SpecError(f"--bars {first}-{last} is outside the song (valid: within 1-{sheet.n_bars})")
+        seed = ctx.manifest.get("seed", 0) + 1 if seed is None else seed
+        lo_bar, hi_bar = first - 1, last
+        touched = {n.syllable[0] for n in sheet.sung_notes() if lo_bar <= n.start_beats // sheet.meter.bar_beats < hi_bar}
+        for li in touched:
+            a, b = line_bars_span(sheet, li)
+            lo_bar, hi_bar = min(lo_bar, a), max(hi_bar, b)
+        new_sheet = repaint_melody(sheet, (lo_bar, hi_bar), seed=seed, voice_range=ctx.voice_range())
+        lo, hi = lo_bar * sheet.meter.bar_beats, hi_bar * sheet.meter.bar_beats
+        arr_sheet = replace(new_sheet, style_tags=tag_list(tags)) if tags else new_sheet
+        fresh = ctx.backend("arranger").arrange(arr_sheet, seed=seed)
+        arrangement, changed = _merge_tracks(ctx.song.arrangement, fresh, lo, hi)
+
+        sr = 44100
+        stems = _stems(ctx)
+        n = max(a.samples.shape[0] for a in stems.stems.values())
+        a_s, b_s = int(round(float(lo) * 60 / sheet.tempo_bpm * sr)), int(round(float(hi) * 60 / sheet.tempo_bpm * sr))
+        if changed:
+            renderer = ctx.backend("renderer")
+            x = int(XFADE_S * sr)
+            ramp = np.linspace(0.0, 1.0, x)[:, None]
+            for track in arrangement.tracks:
+                if track.name not in changed:
+                    continue
+                rel = f"{FILES['stems']}/{track.name}.wav"
+                old = read_pcm(ctx.song.folder / rel)[0] if (ctx.song.folder / rel).exists() else np.zeros((n, 2), np.int16)
+                new = to_pcm(renderer.render_track(track, arrangement.tempo_bpm, n))
+                out = old.copy()
+                out[a_s:b_s] = new[a_s:b_s]
+                tail = slice(b_s - x, b_s)
+                out[tail] = to_pcm(new[tail] / 32767.0 * (1 - ramp) + old[tail] / 32767.0 * ramp)
+                write_pcm(e.path_for_write(rel), out, sr)
+            stems = StemSet.load(e.staging / FILES["stems"])
+        old_score = ctx.song.vocal_score
+        new_score, vocals = old_score, None
+        if old_score is not None and touched:
+            new_score = replace(vocal_score_from_leadsheet(new_sheet, voice=old_score.voice), duration_s=old_score.duration_s)
+            vocals, va, vb = _sing_lines(ctx, old_score, new_score, touched, n)
+            write_pcm(e.path_for_write(FILES["vocals"]), vocals, sr)
+            a_s, b_s = min(a_s, va), max(b_s, vb)
+        write_symbolic(e.path_for_write, new_sheet, arrangement, new_score)
+        region = _bar_range(ctx, a_s, b_s, sr)
+        _remix(ctx, stems, vocals, region, sr, accompaniment=bool(changed))
+        return e.commit({"bars": [region[0] + 1, region[1]], "seconds_range": [a_s / sr, b_s / sr],
+                         "tracks": sorted(changed), "lines": sorted(i + 1 for i in touched)})

@@ -1,0 +1,171 @@
+"""What a voice sounds like on average, and how to move one voice towards another.
+
+A :class:`VoiceProfile` holds the statistics voice conversion needs from a recording: its F0
+register (median and spread, and whether it is sung or spoken) and its average voiced log
+spectral envelope and aperiodicity. From two profiles come the conversion's parts: a whole-song
+register shift in semitones (:func:`register_shift`), a frequency warp of the envelope
+(:func:`estimate_warp`) and a smooth spectral correction (:func:`envelope_correction`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .conversion_synth import HOP, N_FFT, WORK_RATE, WorldParams
+
+SPEECH_TO_SINGING_ST = 8.0  # a comfortable singing centre lies this far above the speaking median
+STABLE_WINDOW_S = 0.15  # F0 held within STABLE_CENTS over this long counts as a held (sung) note
+STABLE_CENTS = 60.0
+SINGING_STABLE_SHARE = 0.45  # more held frames than this: the recording is singing
+WARP_RANGE = (0.85, 1.25)
+WARP_BAND_HZ = (250.0, 5000.0)  # where the warp is judged (formant region)
+MIN_VOICED_S = 1.0  # a reference needs this much voiced sound
+
+
+def hz_to_midi(hz):
+    return 69.0 + 12.0 * np.log2(np.asarray(hz, dtype=np.float64) / 440.0)
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    """Average properties of a voice in one recording.
+
+    Attributes
+    ----------
+    f0_median_midi, f0_low_midi, f0_high_midi : float
+        Median, 10th and 90th percentile of voiced F0 as MIDI pitch (fractional).
+    singing : bool
+        True when most voiced frames hold a steady pitch (sung), False for speech.
+    log_env : ndarray, shape (N_FFT // 2 + 1,)
+        Mean natural-log power envelope of voiced frames, bins from 0 Hz to Nyquist.
+    ap_mean : ndarray, shape (N_FFT // 2 + 1,)
+        Mean aperiodicity of voiced frames.
+    voiced_s : float
+        Voiced duration in seconds.
+    """
+
+    f0_median_midi: float
+    f0_low_midi: float
+    f0_high_midi: float
+    singing: bool
+    log_env: np.ndarray
+    ap_mean: np.ndarray
+    voiced_s: float
+
+    @property
+    def comfortable_midi(self) -> float:
+        """Centre of the register this voice sings in comfortably (MIDI pitch)."""
+        return self.f0_median_midi + (0.0 if self.singing else SPEECH_TO_SINGING_ST)
+
+    def to_dict(self) -> dict:
+        return {"f0_median_hz": round(float(440 * 2 ** ((self.f0_median_midi - 69) / 12)), 1),
+                "singing": self.singing, "comfortable_midi": round(self.comfortable_midi, 1),
+                "voiced_s": round(self.voiced_s, 2)}
+
+
+def stable_share(f0: np.ndarray) -> float:
+    """Share of voiced frames whose F0 stays within ``STABLE_CENTS`` of its local median over
+    ``STABLE_WINDOW_S`` (held notes); 0 when nothing is voiced."""
+    from scipy.ndimage import maximum_filter1d, median_filter
+
+    voiced = f0 > 0
+    if voiced.sum() < 3:
+        return 0.0
+    cents = np.where(voiced, 1200 * np.log2(np.maximum(f0, 1e-3) / 440.0), np.nan)
+    filled = np.where(voiced, cents, 0.0)
+    w = max(3, int(round(STABLE_WINDOW_S * WORK_RATE / HOP)))
+    med = median_filter(filled, size=w, mode="nearest")
+    dev = np.abs(filled - med)
+    dev = np.where(voiced, dev, 1e9)  # a window that holds an unvoiced frame is not held
+    held = maximum_filter1d(dev, size=w, mode="nearest") <= STABLE_CENTS
+    return float(held[voiced].mean())
+
+
+def voice_profile(params: WorldParams) -> VoiceProfile | None:
+    """The profile of analysed audio; None when it holds less than ``MIN_VOICED_S`` of voice."""
+    v = params.voiced
+    voiced_s = float(v.sum()) * params.frame_s
+    if voiced_s < MIN_VOICED_S:
+        return None
+    midi = hz_to_midi(params.f0[v])
+    log_sp = np.log(np.maximum(params.sp[v], 1e-20))
+    # loud frames weigh most: quiet onsets and tails carry little of a voice's colour
+    level = log_sp.mean(axis=1)
+    weight = np.exp(np.clip(level - level.max(), -20, 0))
+    weight /= weight.sum()
+    return VoiceProfile(
+        f0_median_midi=float(np.median(midi)), f0_low_midi=float(np.percentile(midi, 10)),
+        f0_high_midi=float(np.percentile(midi, 90)), singing=stable_share(params.f0) > SINGING_STABLE_SHARE,
+        log_env=(weight[:, None] * log_sp).sum(axis=0), ap_mean=params.ap[v].mean(axis=0), voiced_s=voiced_s,
+    )
+
+
+def register_shift(source_midi: float, target_midi: float, *, mode: str = "octave") -> int:
+    """Whole-song shift in semitones that brings a melody centred on ``source_midi`` nearest to
+    ``target_midi``: a multiple of 12 for ``mode="octave"``, any whole number for "semitone"."""
+    d = target_midi - source_midi
+    if mode == "octave":
+        return int(12 * np.round(d / 12.0))
+    if mode == "semitone":
+        return int(np.round(d))
+    raise ValueError(f"register mode {mode!r} is not valid (valid: octave, semitone)")
+
+
+def _freqs() -> np.ndarray:
+    return np.linspace(0.0, WORK_RATE / 2, N_FFT // 2 + 1)
+
+
+def warp_log_env(log_env: np.ndarray, ratio: float) -> np.ndarray:
+    """``log_env`` (last axis: bins) moved along frequency: the value at f moves to ``ratio * f``."""
+    n_bins = log_env.shape[-1]
+    src = np.minimum(np.arange(n_bins) / ratio, n_bins - 1)
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, n_bins - 1)
+    w = src - lo
+    return log_env[..., lo] * (1 - w) + log_env[..., hi] * w
+
+
+def _detrend(curve: np.ndarray, x: np.ndarray) -> np.ndarray:
+    a, b = np.polyfit(x, curve, 1)
+    return curve - (a * x + b)
+
+
+def estimate_warp(source: np.ndarray, target: np.ndarray, *, steps: int = 41) -> float:
+    """Frequency-warp ratio in ``WARP_RANGE`` that best lines up the formant structure of the
+    mean log envelope ``source`` with ``target`` (both detrended on a log-frequency axis in
+    ``WARP_BAND_HZ``, so level and tilt do not count)."""
+    f = _freqs()
+    band = (f >= WARP_BAND_HZ[0]) & (f <= WARP_BAND_HZ[1])
+    x = np.log(f[band])
+    tgt = _detrend(target[band], x)
+    best, best_err = 1.0, np.inf
+    for r in np.linspace(*WARP_RANGE, steps):
+        err = float(np.mean((_detrend(warp_log_env(source, r)[band], x) - tgt) ** 2))
+        if err < best_err - 1e-12:
+            best, best_err = float(r), err
+    return best
+
+
+def smooth_over_frequency(curve: np.ndarray, *, octaves: float) -> np.ndarray:
+    """``curve`` (per bin) smoothed with a Gaussian of ``octaves`` width on a log-frequency axis."""
+    f = _freqs()
+    logf = np.log2(np.maximum(f, 50.0))
+    grid = np.linspace(logf[0], logf[-1], 256)
+    on_grid = np.interp(grid, logf, curve)
+    sigma = octaves / (grid[1] - grid[0])
+    from scipy.ndimage import gaussian_filter1d
+
+    return np.interp(logf, grid, gaussian_filter1d(on_grid, sigma, mode="nearest"))
+
+
+def envelope_correction(source: np.ndarray, target: np.ndarray, *, octaves: float = 0.25,
+                        limit: float = np.log(10 ** (12 / 10))) -> np.ndarray:
+    """Smooth log-power gain per bin that turns the mean envelope ``source`` into ``target``,
+    level-neutral over the voice band (its mean over 100–8000 Hz is 0) and clipped to ±12 dB."""
+    f = _freqs()
+    diff = smooth_over_frequency(target - source, octaves=octaves)
+    band = (f >= 100.0) & (f <= 8000.0)
+    diff -= diff[band].mean()
+    return np.clip(diff, -limit, limit)
