@@ -6,7 +6,7 @@ EnCodec tokens from a text prompt made of the style tags and tempo; the melody c
 the lead sheet's melody as a one-hot chromagram (the chord root where no note sounds). The
 tokens are kept as :class:`~representations.tokens.AudioTokens` and decoded with the
 checkpoint's own EnCodec. Songs longer than ``window_s`` are generated window by window, each
-continuing the last ``context_s`` seconds of the previous one.
+continuing from the last ``context_s`` seconds of tokens of the previous one.
 
 The result is one stereo stem, ``"accompaniment"``, at 44.1 kHz and the arrangement's length.
 """
@@ -170,15 +170,17 @@ class MusicgenRenderer(Renderer):
                 ctx = min(context, codes.shape[1])
                 new = min(window - ctx, total - codes.shape[1])
                 kwargs = dict(inputs)
-                if ctx:
-                    audio = self._decode_codes(model, codes[:, -ctx:])
-                    kwargs["input_values"] = torch.from_numpy(audio.T[None]).to(device)
+                if ctx:  # continue from the previous window's last frames
+                    kwargs["decoder_input_ids"] = torch.from_numpy(codes[:, -ctx:]).to(device)
                 if chroma is not None:
                     start_s = (codes.shape[1] - ctx) / fps
                     c0 = int(start_s * model.config.chroma_length / MELODY_WINDOW_S)
                     kwargs["input_features"] = torch.from_numpy(chroma[c0:c0 + model.config.chroma_length][None]).to(device)
-                out = self._generate(model, kwargs, new + k - 1 + (k if ctx else 0))
-                codes = np.concatenate([codes, out[:, -new:] if out.shape[1] >= new else out], axis=1)
+                out = self._generate(model, kwargs, new + k - 1)  # the delay pattern costs k - 1 steps
+                if out.shape[1] != ctx + new:
+                    raise BackendUnavailable(f"musicgen renderer: the checkpoint returned {out.shape[1] - ctx} frames "
+                                             f"for {new} asked (is it a MusicGen decoder with {k} codebooks?)")
+                codes = np.concatenate([codes, out[:, ctx:]], axis=1)
         return AudioTokens(codes[:, :total], f"encodec_{sr // 1000}khz", fps, sr, int(enc.codebook_size),
                            int(model.decoder.config.audio_channels), prompt)
 
