@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from representations.errors import SongwrightError
@@ -15,10 +16,13 @@ def cmd_studio(args) -> int:
     if not studio_app.is_loopback(args.host):
         print(f"songwright studio: serving on {args.host}: anyone who can reach this machine can use the studio",
               file=sys.stderr)
-    workdir = args.workdir or studio.DEFAULT_WORKDIR
-    print(f"songwright studio: http://{args.host}:{args.port} (songs in {studio.Workspace(workdir).root}; "
+    workspace = studio.Workspace(args.workdir or studio.DEFAULT_WORKDIR)
+    # uploads and the copies Gradio serves live in the work folder too (read when gradio is imported)
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(workspace.root / ".gradio"))
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    print(f"songwright studio: http://{args.host}:{args.port} (songs in {workspace.root}; "
           f"Ctrl+C stops)", file=sys.stderr)
-    studio_app.launch(workdir, host=args.host, port=args.port, block=True, quiet=True)
+    studio_app.launch(workspace.root, host=args.host, port=args.port, block=True, quiet=True)
     return 0
 
 

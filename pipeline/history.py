@@ -14,7 +14,7 @@ import shutil
 import time
 from pathlib import Path
 
-from representations.atomic import atomic_write_text, replace_dir
+from representations.atomic import atomic_write_text, recover_dir, replace_dir
 from representations.errors import SongFolderError
 
 from .song import FILES, Song
@@ -47,6 +47,7 @@ class SongEdit:
 
     def __init__(self, source: str | Path, out_dir: str | Path | None, *, op: str, args: dict, in_place: bool = False):
         self.source = Path(source)
+        recover_dir(self.source)
         Song.open(self.source)  # refuses anything that is not a song folder
         if out_dir is None or Path(out_dir).resolve() == self.source.resolve():
             if not in_place:
@@ -55,6 +56,7 @@ class SongEdit:
         elif in_place:
             raise SongFolderError("--in-place and -o OUT_DIR name different folders (valid: one of them)")
         self.out = Path(out_dir)
+        recover_dir(self.out)
         self.op, self.args = op, args
         self.staging = self.out.with_name(f".{self.out.name}.edit-{os.getpid()}")
         self.changed: list[str] = []
@@ -142,6 +144,7 @@ def history(song_dir: str | Path) -> list[dict]:
 def undo(song_dir: str | Path) -> dict:
     """Restore the song folder to its state before its latest edit (atomically); returns that edit."""
     song_dir = Path(song_dir)
+    recover_dir(song_dir)
     Song.open(song_dir)
     entries = history(song_dir)
     if not entries:

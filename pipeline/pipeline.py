@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 import yaml
 
-from representations.atomic import atomic_write_text, replace_dir
+from representations.atomic import atomic_write_text, recover_dir, replace_dir
 from representations.audio import Audio, StemSet
 from representations.errors import SpecError
 
@@ -91,6 +91,7 @@ class SongPipeline:
         out_dir = Path(out_dir)
         progress = StageProgress(STAGES, show=self.progress)
         out_dir.parent.mkdir(parents=True, exist_ok=True)
+        recover_dir(out_dir)
         staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
         if staging.exists():
             shutil.rmtree(staging)

@@ -104,7 +104,10 @@ def build_app(workspace: studio.Workspace, *, pipeline: studio.StudioPipeline | 
 
     def on_edit_line(song_id, line, text, progress=gr.Progress(track_tqdm=True)):
         def action():
-            n = int(str(line or "").split(":")[0] or 0)
+            head = str(line or "").split(":")[0].strip()
+            if not head.isdigit():
+                raise SongwrightError(f"lyric line {str(line)[:40]!r} is not a line number (valid: a line of the song, from 1)")
+            n = int(head)
             progress(None, desc=f"singing line {n} anew")
             return _outputs(workspace, studio.edit_line(workspace, song_id, n, text), f"Line {n} edited.")
 
@@ -133,7 +136,8 @@ def build_app(workspace: studio.Workspace, *, pipeline: studio.StudioPipeline | 
 
     limits = (f"Uploads: at most {studio.MAX_UPLOAD_BYTES // 2**20} MB; a voice reference holds "
               f"{studio.MIN_REFERENCE_S:g}-{studio.MAX_REFERENCE_S:g} s of sound.")
-    with gr.Blocks(title="Songwright studio", analytics_enabled=False) as app:
+    # files Gradio copied into its cache to serve them are deleted after a day
+    with gr.Blocks(title="Songwright studio", analytics_enabled=False, delete_cache=(3600, 86400)) as app:
         gr.Markdown("# Songwright studio\nLyrics and style tags in, a finished song out.")
         with gr.Row():
             song_id = gr.Textbox(label="Song id", elem_id="song-id", scale=3,

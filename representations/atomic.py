@@ -49,3 +49,30 @@ def replace_dir(staging: Path, target: Path) -> None:
     os.replace(staging, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_dir(target: Path) -> None:
+    """Tidy what a killed writer left beside ``target``: if ``target`` is missing but the copy a
+    replacement had set aside survives, put it back; remove staging folders of dead processes."""
+    target = Path(target)
+    parent = target.parent
+    if not parent.is_dir():
+        return
+    for p in parent.glob(f".{target.name}.*-*"):
+        kind, _, pid = p.name[len(target.name) + 2:].rpartition("-")
+        if not pid.isdigit() or _pid_alive(int(pid)) and int(pid) != os.getpid():
+            continue
+        if kind == "old" and not target.exists():
+            os.replace(p, target)
+        elif p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)

@@ -49,14 +49,14 @@ PRESETS: dict[str, VoicePreset] = {
     for p in (
         VoicePreset("joe", "male", 45, 64, 1.0, 0.0, "baritone: the bundled voice, warm and dark",
                     vibrato_rate_hz=5.3, vibrato_depth_cents=40.0),
-        VoicePreset("tenor", "male", 50, 69, 1.06, 0.05, "tenor: brighter and higher, a little rough",
-                    tilt_db_per_octave=3.0, roughness_cents=8.0, vibrato_rate_hz=5.8),
-        VoicePreset("alto", "female", 53, 72, 1.18, 0.1, "alto: low, warm female voice",
-                    vibrato_rate_hz=5.5),
+        VoicePreset("tenor", "male", 50, 69, 1.08, 0.05, "tenor: brighter and higher, a little rough",
+                    tilt_db_per_octave=5.0, resonances=((3000.0, 6.0),), roughness_cents=8.0, vibrato_rate_hz=5.8),
+        VoicePreset("alto", "female", 53, 72, 1.16, 0.1, "alto: low, warm female voice",
+                    tilt_db_per_octave=-6.0, resonances=((350.0, 6.0),), vibrato_rate_hz=5.5),
         VoicePreset("soprano", "female", 60, 79, 1.25, 0.12, "soprano: light, high female voice",
-                    vibrato_rate_hz=6.0),
-        VoicePreset("child", "child", 62, 79, 1.35, 0.1, "a child's voice, little vibrato",
-                    vibrato_depth_cents=20.0, vibrato_rate_hz=6.2),
+                    tilt_db_per_octave=3.0, vibrato_rate_hz=6.0),
+        VoicePreset("child", "child", 62, 79, 1.42, 0.1, "a child's voice, little vibrato",
+                    resonances=((1200.0, -6.0),), vibrato_depth_cents=20.0, vibrato_rate_hz=6.2),
     )
 }
 DEFAULT_FOR_GENDER = {"male": "joe", "female": "alto", "child": "child", None: "joe", "choir": "alto"}

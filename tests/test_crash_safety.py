@@ -1,0 +1,80 @@
+"""Killing a render or an edit at random moments never leaves a half-written song folder."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = "title: Crash\ntags: folk, acoustic guitar, 120 BPM\nseed: {seed}\nlyrics: |\n  [Verse]\n  the river runs to the sea\n"
+
+
+def complete(folder: Path) -> bool:
+    """A folder whose manifest lists files that all exist and whose WAVs all read in full."""
+    m = json.loads((folder / "manifest.json").read_text())
+    for rel in m["files"]:
+        p = folder / rel
+        if not p.is_file():
+            return False
+        if p.suffix == ".wav":
+            data, _ = sf.read(p)
+            if len(data) == 0:
+                return False
+    return True
+
+
+def snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} if folder.exists() else {}
+
+
+def kill_at(args, delay_s: float) -> int | None:
+    p = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        return p.wait(timeout=delay_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        return None
+
+
+def test_killed_renders_leave_the_previous_folder_or_none(tmp_path):
+    rng = random.Random(0)
+    spec = tmp_path / "s.yaml"
+    out = tmp_path / "song"
+    spec.write_text(SPEC.format(seed=1))
+    t0 = time.perf_counter()
+    assert kill_at(["render", str(spec), "-o", str(out), "-q"], 600) == 0
+    full_s = time.perf_counter() - t0
+    kills = survived = 0
+    for i in range(6):
+        before = snapshot(out)
+        spec.write_text(SPEC.format(seed=2 + i))
+        rc = kill_at(["render", str(spec), "-o", str(out), "-q"], rng.uniform(0.3, full_s))
+        kills += rc is None
+        after = snapshot(out)
+        if rc is None:
+            assert after == before, f"kill {i}: folder changed without completing"
+        survived += complete(out)
+    assert kills >= 4 and survived == 6
+    # a rerun completes and tidies what the killed runs left
+    assert kill_at(["render", str(spec), "-o", str(out), "-q"], 600) == 0
+    assert complete(out)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_killed_edit_leaves_the_source_and_no_target(rendered_song, tmp_path):
+    before = snapshot(rendered_song.folder)
+    out = tmp_path / "edited"
+    rng = random.Random(1)
+    for i in range(3):
+        rc = kill_at(["edit", str(rendered_song.folder), "--line", "1", "--text", "new words to sing", "-o", str(out)],
+                     rng.uniform(0.5, 3.0))
+        assert snapshot(rendered_song.folder) == before
+        assert rc is None and not out.exists() or rc == 0 and complete(out)
