@@ -7,6 +7,7 @@ continues where it stopped.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -47,16 +48,24 @@ def folder_name(spec_path: Path, specs_dir: Path) -> str:
     return "__".join(rel.parts)
 
 
+@functools.lru_cache(maxsize=1)
+def _pipeline():
+    """One pipeline per worker process, so its models load once for all its songs."""
+    from .pipeline import SongPipeline
+
+    return SongPipeline()
+
+
 def render_one(spec_path: str, out_folder: str) -> dict:
     """Render one spec (in a worker); never raises — failures come back as a result."""
     t0 = time.perf_counter()
     try:
-        from .pipeline import SongPipeline, spec_hash
+        from .pipeline import spec_hash
         from .spec import SongSpec
 
         spec = SongSpec.from_yaml(spec_path)
         h = spec_hash(spec)
-        SongPipeline().render(spec, out_folder)
+        _pipeline().render(spec, out_folder)
         return asdict(BatchResult(spec_path, out_folder, "ok", round(time.perf_counter() - t0, 2), "", h))
     except SongwrightError as e:
         reason = " ".join(str(e).split())

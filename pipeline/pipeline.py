@@ -86,10 +86,12 @@ class SongPipeline:
 
         return resolve_voice(spec.voice, parse_style(lead_sheet.style_tags).vocal).name
 
-    def render(self, spec: SongSpec, out_dir: str | Path) -> Song:
-        """Render ``spec`` into the song folder ``out_dir`` (created or replaced atomically)."""
+    def render(self, spec: SongSpec, out_dir: str | Path, *,
+               on_stage: Callable[[str, int, int], None] | None = None) -> Song:
+        """Render ``spec`` into the song folder ``out_dir`` (created or replaced atomically);
+        ``on_stage(name, index, n_stages)`` is called as each stage starts."""
         out_dir = Path(out_dir)
-        progress = StageProgress(STAGES, show=self.progress)
+        progress = StageProgress(STAGES, show=self.progress, on_stage=on_stage)
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         recover_dir(out_dir)
         staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")

@@ -5,20 +5,26 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import contextmanager
+from typing import Callable
 
 
 class StageProgress:
-    """Times each stage; draws a tqdm bar per stage on stderr when ``show`` is true."""
+    """Times each stage; draws a tqdm bar per stage on stderr when ``show`` is true and tells
+    ``on_stage`` (a studio's progress display, say) when each stage starts."""
 
-    def __init__(self, stages: list[str], *, show: bool = True):
+    def __init__(self, stages: list[str], *, show: bool = True,
+                 on_stage: Callable[[str, int, int], None] | None = None):
         self.stages = stages
         self.show = show
+        self.on_stage = on_stage  # called as on_stage(name, index from 1, number of stages)
         self.timings_s: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str, *, total: int = 1):
         """Context for one stage; yields a callable ``advance(n=1)`` for stages with sub-steps."""
         bar = None
+        if self.on_stage is not None:
+            self.on_stage(name, self.stages.index(name) + 1 if name in self.stages else 0, len(self.stages))
         if self.show:
             from tqdm import tqdm
 
