@@ -2,8 +2,9 @@
 
 Renders the same few short songs (about 20-30 s each, made here in code) with
 ``pipeline.batch.run_batch`` into fresh folders, and prints songs per minute, audio minutes
-rendered per wall minute and the load average before and after each run (the machine may be
-shared: a load above the core count means other work took CPU time).
+rendered per wall minute, CPU seconds per song (this process and its worker processes; a figure
+that does not depend on other work) and the load average before and after each run (the machine
+may be shared: a load above the core count means other work took CPU time).
 Run: .venv/bin/python benchmarks/batch_speed.py [--songs 5] [--workers 1 2] [--ray]
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -32,13 +34,21 @@ def write_specs(folder: Path, n_songs: int) -> None:
             encoding="utf-8")
 
 
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process and its finished child processes."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run(specs: Path, out: Path, *, workers: int, use_ray: bool) -> dict:
     from pipeline.batch import run_batch
 
     load_before = os.getloadavg()
+    cpu0 = _cpu_s()
     t0 = time.perf_counter()
     results = run_batch(specs, out, workers=workers, use_ray=use_ray, progress=False)
     wall_s = time.perf_counter() - t0
+    cpu_s = _cpu_s() - cpu0
     failed = [f"{Path(r.spec).name}: {r.reason}" for r in results if r.status != "ok"]
     if failed:
         raise SystemExit("batch failed: " + "; ".join(failed))
@@ -50,6 +60,8 @@ def run(specs: Path, out: Path, *, workers: int, use_ray: bool) -> dict:
         "songs_per_min": round(len(results) * 60 / wall_s, 2),
         "audio_min_per_wall_min": round(audio_s / wall_s, 2),
         "mean_song_s": round(audio_s / len(results), 1),
+        # CPU time of this process and its worker processes (Ray's workers are not our children)
+        "cpu_s_per_song": None if use_ray else round(cpu_s / len(results), 1),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
     }
@@ -71,7 +83,7 @@ def main() -> None:
                 r = run(specs, Path(d) / f"out-{'ray' if use_ray else 'proc'}-{w}", workers=w, use_ray=use_ray)
                 print(f"{r['mode']:<13} {r['songs']} songs ({r['mean_song_s']} s each) in {r['wall_s']} s: "
                       f"{r['songs_per_min']} songs/min, {r['audio_min_per_wall_min']} min of audio per minute; "
-                      f"load {r['load_before'][0]} -> {r['load_after'][0]}")
+                      f"CPU {r['cpu_s_per_song']} s/song; load {r['load_before'][0]} -> {r['load_after'][0]}")
                 print(json.dumps(r))
 
 

@@ -14,14 +14,13 @@ lines), so that any choice among them ends in a valid lead sheet that fits the l
   ``max_leap`` semitones from the previous note of the line.
 
 :func:`logits_processor` wraps it as a transformers ``LogitsProcessor`` (everything not allowed
-gets ``-inf``); :func:`event_regex` writes the allowed next event as a regular expression over
-the token texts, for servers with guided decoding (vLLM).
+gets ``-inf``); :mod:`generators.vllm_client` turns it into regular expressions for servers
+with guided decoding.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -221,8 +220,9 @@ class LeadSheetGrammar:
         if tok in self.pos_ids:
             return replace(st, phase="pitch", note_pos=self.pos_ids.index(tok), note_sung=False)
         nxt = st.bar + 1  # the bar ends: its successor's prefix starts
+        new_section = nxt < len(self.sk.bars) and self.sk.bars[nxt].starts_section
         new = replace(st, bar=nxt, pos=max(0, st.pos - self.S), free_notes=0, note_sung=False,
-                      prev_pitch=None if nxt < len(self.sk.bars) and self.sk.bars[nxt].starts_section else st.prev_pitch)
+                      prev_pitch=None if new_section else st.prev_pitch)
         return self.advance(replace(new, phase="boundary", forced=self._prefix(nxt)), tok)
 
     def run(self, ids: Sequence[int], st: State | None = None) -> State:
@@ -276,43 +276,3 @@ def logits_processor(grammar: LeadSheetGrammar, *, prompt_length: int, id_map: S
     ``id_map[g]`` is the model's id for grammar token ``g`` (identity when None).
     """
     return _processor_class()(grammar, prompt_length, id_map)
-
-
-# ---- guided decoding on a server ---------------------------------------------------------------
-def event_regex(grammar: LeadSheetGrammar, st: State) -> str:
-    """A regular expression matching exactly the texts of the allowed next event from ``st``:
-    a note (``"SYL POS_0 PITCH_67 DUR_4 "``), a bar change with its chord, or ``"EOS "``.
-    Each token text is followed by one space."""
-    if st.phase == "done":
-        return re.escape("EOS ")
-    memo: dict[State, str] = {}
-
-    def rx(s: State, first: bool) -> str:
-        if not first and s.phase in ("event", "done"):
-            return ""
-        if s in memo:
-            return memo[s]
-        groups: dict[str, list[str]] = {}
-        for tok in grammar.allowed(s):
-            sub = rx(grammar.advance(s, tok), False)
-            groups.setdefault(sub, []).append(re.escape(grammar.v.tokens[tok] + " "))
-        parts = [_alt(texts) + sub for sub, texts in groups.items()]
-        memo[s] = out = _alt(parts)
-        return out
-
-    return rx(st, True)
-
-
-def _alt(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
-
-
-def split_event(grammar: LeadSheetGrammar, st: State, text: str) -> tuple[list[int], State]:
-    """Token ids of one event's ``text`` and the state after them; ``ValueError`` if not allowed."""
-    ids = []
-    for word in text.split():
-        if word not in grammar.v.index:
-            raise ValueError(f"{word!r} is not a lead-sheet token")
-        st = grammar.advance(st, grammar.v.index[word])
-        ids.append(grammar.v.index[word])
-    return ids, st

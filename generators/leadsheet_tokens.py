@@ -6,15 +6,16 @@ A song is a prompt and a body::
     SECTION_verse BAR CHORD_G_maj LINE SYL POS_0 PITCH_67 DUR_4 SYL POS_4 PITCH_69 DUR_2 ...
     BAR CHORD_C_maj POS_0 PITCH_67 DUR_8 ... SECTION_chorus BAR ... EOS
 
-Positions (``POS_p``) count sixteenth notes from the bar start, durations (``DUR_d``) sixteenths
-(a note may last into the next bar, whose notes then start after it); ``PITCH_m`` is a MIDI number. ``LINE`` opens the next lyric
-line, ``SYL`` marks a note that starts the next syllable; a note without ``SYL`` inside a line
-continues the previous syllable (a melisma), outside any line it is an instrumental note. Each
-bar carries one chord, ``CHORD_<root>_<quality>``.
+Positions (``POS_p``) count sixteenth notes from the bar start, durations (``DUR_d``)
+sixteenths (a note may last into the next bar, whose notes then start after it); ``PITCH_m``
+is a MIDI number. ``LINE`` opens the next lyric line, ``SYL`` marks a note that starts the
+next syllable; a note without ``SYL`` inside a line continues the previous syllable (a
+melisma), outside any line it is an instrumental note. Each bar carries one chord,
+``CHORD_<root>_<quality>``. The prompt's tokens condition the model; the body is what it writes.
 
 :func:`encode` turns a :class:`LeadSheet` into tokens (chords are read at each bar start, notes
-snapped to the sixteenth grid, cut after the next bar line); :func:`decode` parses tokens back, linking
-notes to the given lyric lines, and raises ``ValueError`` naming the first bad token.
+snapped to the sixteenth grid and cut after the next bar line); :func:`decode` parses tokens
+back, linking notes to the given lyric lines, and raises ``ValueError`` naming the first bad token.
 """
 
 from __future__ import annotations
@@ -136,7 +137,8 @@ def encode(sheet: LeadSheet, *, genre: str | None = None) -> list[str]:
     for n in sheet.melody:
         by_bar.setdefault(int(n.start_beats // sheet.meter.bar_beats), []).append(n)
     pos = 0
-    chord = sheet.chords[0].symbol if sheet.chords else f"{NOTE_NAMES[sheet.key.tonic_pc]}{'' if sheet.key.mode == 'major' else 'm'}"
+    tonic = NOTE_NAMES[sheet.key.tonic_pc] + ("" if sheet.key.mode == "major" else "m")
+    chord = sheet.chords[0].symbol if sheet.chords else tonic
     for bar in range(sheet.n_bars):
         if bar in starts:
             out.append(f"SECTION_{starts[bar].kind}")
@@ -259,8 +261,9 @@ def decode(tokens: Sequence[str], *, lines: Sequence[LyricLine] = (), title: str
         pos = p + d
         kind = sections[-1][0]
         link = (line, syl) if line >= 0 and syl >= 0 else None
-        melody.append(Note(bar * bar_beats + p * SLOT_BEATS, d * SLOT_BEATS, m, _VELOCITY.get(kind, 86) - (0 if sung else 4),
-                           link, melisma=link is not None and not sung))
+        velocity = _VELOCITY.get(kind, 86) - (0 if sung else 4)
+        melody.append(Note(bar * bar_beats + p * SLOT_BEATS, d * SLOT_BEATS, m, velocity, link,
+                           melisma=link is not None and not sung))
     for li, l in enumerate(new_lines):
         n_sung = sum(1 for n in melody if n.syllable is not None and n.syllable[0] == li and not n.melisma)
         if n_sung != len(l.syllables):

@@ -143,7 +143,8 @@ class LLMPlanner(Planner):
     def folder(self, spec=None) -> Path:
         """The checkpoint folder to use (for ``spec``), checked for its files."""
         models = dict(self.models or {}) | dict(getattr(spec, "models", None) or {})
-        base = spec_base_dir(spec) if spec is not None and "llm" in (getattr(spec, "models", None) or {}) else self.base_dir
+        from_spec = spec is not None and "llm" in (getattr(spec, "models", None) or {})
+        base = spec_base_dir(spec) if from_spec else self.base_dir
         folder = require_checkpoint("llm", backend="llm planner", expects=LLM_EXPECTS, models=models,
                                     base_dir=base, checkpoint=self.checkpoint)
         require_files(folder, ["config.json", VOCAB_FILE], backend="llm planner", expects=LLM_EXPECTS)
@@ -154,7 +155,9 @@ class LLMPlanner(Planner):
         """Where the checkpoint is; BackendUnavailable when it is missing or broken."""
         if (missing := package_missing("torch", "transformers")):
             raise BackendUnavailable(f"llm planner: needs the Python package {missing!r}")
-        return f"checkpoint {self.folder()}"
+        folder = self.folder()
+        read_vocab_map(folder, backend="llm planner")
+        return f"checkpoint {folder}"
 
     def _model(self, folder: Path):
         if folder not in self._loaded:
@@ -174,10 +177,10 @@ class LLMPlanner(Planner):
 
     def generate_tokens(self, frame: SongFrame, *, seed: int, folder: Path) -> list[str]:
         """The model's tokens for ``frame`` (prompt included, ending in ``EOS``)."""
+        model, id_map, device = self._model(folder)  # imports transformers offline
         import torch
         from transformers import LogitsProcessorList
 
-        model, id_map, device = self._model(folder)
         to_grammar = {m: g for g, m in enumerate(id_map)}
         prompt = VOCAB.ids(frame.prompt())
         grammar = LeadSheetGrammar(frame.skeleton, max_melisma=self.max_melisma)
@@ -191,9 +194,9 @@ class LLMPlanner(Planner):
                                  logits_processor=LogitsProcessorList([proc]), do_sample=True,
                                  temperature=self.temperature, top_k=0, top_p=1.0,
                                  max_new_tokens=grammar.max_length(), eos_token_id=eos, pad_token_id=pad)
-        body = [to_grammar[t] for t in out[0, len(prompt):].tolist()]
-        if VOCAB["EOS"] in body:
-            body = body[: body.index(VOCAB["EOS"]) + 1]
+        raw = out[0, len(prompt):].tolist()
+        raw = raw[: raw.index(eos) + 1] if eos in raw else raw  # padding may follow
+        body = [to_grammar[t] for t in raw]
         state = grammar.run(body)
         if state.phase != "done":
             raise BackendUnavailable(f"llm planner: the model stopped after {len(body)} tokens, before the song ended "

@@ -13,7 +13,6 @@ The result is one stereo stem, ``"accompaniment"``, at 44.1 kHz and the arrangem
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -21,41 +20,25 @@ import numpy as np
 from pipeline.models import (check_weights, import_offline, load_failure, package_missing, require_checkpoint,
                              require_files, torch_device)
 from renderers.base import RENDERERS, Renderer
+from renderers.repaint import fit, resample
 from representations.arrangement import Arrangement
 from representations.audio import Audio, StemSet
 from representations.errors import BackendUnavailable
 from representations.tokens import AudioTokens
 
 EXPECTS = ("a transformers MusicGen folder (config.json of model_type musicgen or musicgen_melody, *.safetensors, "
-           "the T5 tokenizer files tokenizer.json or spiece.model; MusicgenRenderer.make_tiny(folder) writes a tiny one)")
+           "the T5 tokenizer files tokenizer.json or spiece.model; MusicgenRenderer.make_tiny(folder) writes "
+           "a tiny one)")
 STEM = "accompaniment"
 MELODY_WINDOW_S = 30.0  # the span MusicGen-melody's chroma_length covers
-
-
-def resample(x: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
-    """``x`` (samples first) resampled from ``sr_from`` to ``sr_to`` Hz (polyphase)."""
-    if sr_from == sr_to:
-        return x
-    from scipy.signal import resample_poly
-
-    r = Fraction(sr_to, sr_from)
-    return resample_poly(x, r.numerator, r.denominator, axis=0).astype(np.float32)
-
-
-def fit(x: np.ndarray, n: int) -> np.ndarray:
-    """``x`` (samples, channels) cut or zero-padded to ``n`` samples, stereo."""
-    if x.shape[1] == 1:
-        x = np.repeat(x, 2, axis=1)
-    out = np.zeros((n, 2), np.float32)
-    out[: min(n, len(x))] = x[:n]
-    return out
 
 
 def chromagram(arrangement: Arrangement, *, frame_rate_hz: float, lead_sheet=None) -> np.ndarray:
     """One-hot chroma ``(n_frames, 12)`` of the melody: the lead sheet's (else the highest pitched
     non-drum note sounding), the lowest note or chord root where no melody note sounds."""
     n = max(1, int(np.ceil(arrangement.duration_s * frame_rate_hz)))
-    times_beats = (np.arange(n) + 0.5) / frame_rate_hz * arrangement.tempo_bpm / 60.0
+    times_beats = np.minimum((np.arange(n) + 0.5) / frame_rate_hz * arrangement.tempo_bpm / 60.0,
+                             float(arrangement.total_beats) - 1e-6)  # a last partial frame: the song's end
     top = np.full(n, -1)
     low = np.full(n, 128)
     if lead_sheet is not None:
@@ -83,7 +66,9 @@ def style_text(arrangement: Arrangement, lead_sheet=None) -> str:
         words = list(lead_sheet.style_tags)
     else:
         words = [t.name.replace("_", " ") for t in arrangement.tracks]
-    return f"{', '.join(words)}, {arrangement.tempo_bpm:g} bpm"
+    if not any("bpm" in w.lower() for w in words):
+        words.append(f"{arrangement.tempo_bpm:g} bpm")
+    return ", ".join(words)
 
 
 @RENDERERS.register("musicgen")
@@ -156,6 +141,7 @@ class MusicgenRenderer(Renderer):
         enc = model.config.audio_encoder
         fps, sr = float(enc.frame_rate), int(enc.sampling_rate)
         k = model.decoder.config.num_codebooks
+        delay = k // model.decoder.config.audio_channels - 1  # steps the codebook delay pattern costs
         prompt = prompt or style_text(arrangement, lead_sheet)
         total = int(np.ceil((arrangement.duration_s + self.tail_s) * fps))
         window, context = max(1, int(self.window_s * fps)), int(self.context_s * fps)
@@ -175,8 +161,9 @@ class MusicgenRenderer(Renderer):
                 if chroma is not None:
                     start_s = (codes.shape[1] - ctx) / fps
                     c0 = int(start_s * model.config.chroma_length / MELODY_WINDOW_S)
-                    kwargs["input_features"] = torch.from_numpy(chroma[c0:c0 + model.config.chroma_length][None]).to(device)
-                out = self._generate(model, kwargs, new + k - 1)  # the delay pattern costs k - 1 steps
+                    part = chroma[c0:c0 + model.config.chroma_length]
+                    kwargs["input_features"] = torch.from_numpy(part[None]).to(device)
+                out = self._generate(model, kwargs, new + delay)
                 if out.shape[1] != ctx + new:
                     raise BackendUnavailable(f"musicgen renderer: the checkpoint returned {out.shape[1] - ctx} frames "
                                              f"for {new} asked (is it a MusicGen decoder with {k} codebooks?)")
@@ -185,11 +172,11 @@ class MusicgenRenderer(Renderer):
                            int(model.decoder.config.audio_channels), prompt)
 
     def _generate(self, model, kwargs: dict, max_new_tokens: int) -> np.ndarray:
-        captured = {}
+        captured = []
         decode = model.audio_encoder.decode
 
-        def capture(codes, *args, **kw):  # the codes generate() hands to its codec
-            captured["codes"] = codes
+        def capture(codes, *args, **kw):  # the codes generate() hands to its codec (per channel)
+            captured.append(codes[0, 0].cpu().numpy().astype(np.int64))
             return decode(codes, *args, **kw)
 
         model.audio_encoder.decode = capture
@@ -199,14 +186,24 @@ class MusicgenRenderer(Renderer):
                            max_new_tokens=max_new_tokens)
         finally:
             del model.audio_encoder.decode
-        return captured["codes"][0, 0].cpu().numpy().astype(np.int64)
+        if len(captured) == 1:
+            return captured[0]
+        left, right = captured  # stereo checkpoints: codebooks interleaved left, right
+        out = np.empty((left.shape[0] * 2, left.shape[1]), np.int64)
+        out[0::2], out[1::2] = left, right
+        return out
 
     def _decode_codes(self, model, codes: np.ndarray) -> np.ndarray:
+        """Audio ``(samples, channels)`` of codes ``(n_codebooks, frames)`` (stereo: interleaved)."""
         import torch
 
+        parts = [codes] if model.decoder.config.audio_channels == 1 else [codes[0::2], codes[1::2]]
+        out = []
         with torch.no_grad():
-            audio = model.audio_encoder.decode(torch.from_numpy(codes)[None, None].to(model.device), [None]).audio_values
-        return audio[0].cpu().numpy().T.astype(np.float32)  # (samples, channels)
+            for part in parts:
+                codes_t = torch.from_numpy(np.ascontiguousarray(part))[None, None].to(model.device)
+                out.append(model.audio_encoder.decode(codes_t, [None]).audio_values[0, 0].cpu().numpy())
+        return np.stack(out, axis=1).astype(np.float32)
 
     def decode(self, tokens: AudioTokens) -> Audio:
         """The audio of ``tokens`` at the codec's sample rate."""
@@ -228,9 +225,9 @@ class MusicgenRenderer(Renderer):
         return StemSet({STEM: Audio(fit(x, n), self.sample_rate)})
 
     @staticmethod
-    def make_tiny(folder: str | Path, *, seed: int = 0, melody: bool = False) -> Path:
-        """Write a tiny random MusicGen (2 layers, width 16, 2 codebooks of 64, 8 kHz EnCodec at 125
-        frames/s) with a word-level tokenizer into ``folder``."""
+    def make_tiny(folder: str | Path, *, seed: int = 0, melody: bool = False, stereo: bool = False) -> Path:
+        """Write a tiny random MusicGen (2 layers, width 16, 2 codebooks of 64 per channel, 8 kHz
+        EnCodec at 125 frames/s) with a word-level tokenizer into ``folder``."""
         import torch
 
         tf = import_offline("transformers", backend="musicgen renderer")
@@ -249,7 +246,8 @@ class MusicgenRenderer(Renderer):
                                  upsampling_ratios=[8, 8], codebook_size=64, codebook_dim=16, num_lstm_layers=1,
                                  target_bandwidths=[1.5])
         ids = dict(vocab_size=64, hidden_size=16, ffn_dim=32, num_hidden_layers=2, num_attention_heads=2,
-                   num_codebooks=2, pad_token_id=64, bos_token_id=64, max_position_embeddings=8192)
+                   num_codebooks=4 if stereo else 2, audio_channels=2 if stereo else 1, pad_token_id=64,
+                   bos_token_id=64, max_position_embeddings=8192)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             if melody:
@@ -261,6 +259,9 @@ class MusicgenRenderer(Renderer):
                 config = tf.MusicgenConfig(text_encoder=text, audio_encoder=codec,
                                            decoder=tf.MusicgenDecoderConfig(**ids))
                 model = tf.MusicgenForConditionalGeneration(config)
+            for layer in model.audio_encoder.quantizer.layers:  # trained codebooks are never zero
+                layer.codebook.embed.normal_()
+                layer.codebook.embed_avg.copy_(layer.codebook.embed)
         for key in ("pad_token_id", "bos_token_id", "decoder_start_token_id"):
             setattr(model.generation_config, key, 64)
         folder = Path(folder)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,7 +27,7 @@ from representations.errors import BackendUnavailable, SongwrightError
 from representations.leadsheet import LeadSheet
 
 from .base import PLANNERS, Planner
-from .constrained import LeadSheetGrammar, State, event_regex, split_event
+from .constrained import LeadSheetGrammar, State
 
 DEFAULT_URL = "http://127.0.0.1:8000/v1"
 URL_ENV = "SONGWRIGHT_VLLM_URL"
@@ -100,7 +101,8 @@ class VLLMClient:
                 return json.loads(r.read().decode("utf-8"))
         except urllib.error.HTTPError as e:
             detail = e.read().decode("utf-8", "replace")[:300]
-            raise SongwrightError(f"vllm planner: {self.base_url}{path} answered HTTP {e.code}: {' '.join(detail.split())}") from None
+            raise SongwrightError(f"vllm planner: {self.base_url}{path} answered HTTP {e.code}: "
+                                  f"{' '.join(detail.split())}") from None
         except (urllib.error.URLError, OSError, ValueError) as e:
             reason = getattr(e, "reason", e)
             raise BackendUnavailable(f"vllm planner: no vLLM server at {self.base_url} ({reason}); start one with "
@@ -111,6 +113,45 @@ class VLLMClient:
 
     def complete(self, body: dict) -> str:
         return parse_completion(self._call("/completions", body))
+
+
+def event_regex(grammar: LeadSheetGrammar, st: State) -> str:
+    """A regular expression matching exactly the texts of the allowed next event from ``st``:
+    a note (``"SYL POS_0 PITCH_67 DUR_4 "``), a bar change with its chord, or ``"EOS "``.
+    Each token text is followed by one space."""
+    if st.phase == "done":
+        return re.escape("EOS ")
+    memo: dict[State, str] = {}
+
+    def rx(s: State, first: bool) -> str:
+        if not first and s.phase in ("event", "done"):
+            return ""
+        if s in memo:
+            return memo[s]
+        groups: dict[str, list[str]] = {}
+        for tok in grammar.allowed(s):
+            sub = rx(grammar.advance(s, tok), False)
+            groups.setdefault(sub, []).append(re.escape(grammar.v.tokens[tok] + " "))
+        parts = [_alt(texts) + sub for sub, texts in groups.items()]
+        memo[s] = out = _alt(parts)
+        return out
+
+    return rx(st, True)
+
+
+def _alt(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+
+
+def split_event(grammar: LeadSheetGrammar, st: State, text: str) -> tuple[list[int], State]:
+    """Token ids of one event's ``text`` and the state after them; ``ValueError`` if not allowed."""
+    ids = []
+    for word in text.split():
+        if word not in grammar.v.index:
+            raise ValueError(f"{word!r} is not a lead-sheet token")
+        st = grammar.advance(st, grammar.v.index[word])
+        ids.append(grammar.v.index[word])
+    return ids, st
 
 
 def _server_url(models: dict | None) -> str:

@@ -91,10 +91,10 @@ class Lookup:
     tried: tuple[str, ...]
 
     @property
-    def suggestion(self) -> Path:
-        """The folder a user should create when nothing was found."""
+    def suggestion(self) -> str:
+        """Where a user should put the checkpoint when nothing was found."""
         env = os.environ.get(MODELS_ENV)
-        return Path(env) / self.name if env else config_path().parent / "models" / self.name
+        return str(Path(env) / self.name) if env else f"a folder FOLDER/{self.name} and set {MODELS_ENV}=FOLDER"
 
 
 def read_config() -> dict:
@@ -214,7 +214,7 @@ def check_safetensors(path: Path, *, backend: str, expects: str) -> dict:
             raise ValueError(f"tensor data runs to byte {8 + n + end}, the file has {size}")
     except (ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError) as e:
         raise BackendUnavailable(f"{backend}: {path} is not a valid safetensors file ({_first_line(e)}); "
-                                 f"replace it with {expects}") from None
+                                 f"put {expects} in {path.parent}") from None
     return header
 
 
@@ -247,20 +247,11 @@ def spec_base_dir(spec) -> Path | None:
     return None
 
 
-def create(role: str, name: str | None = None, *, models: dict | None = None, base_dir=None, **kwargs):
-    """A backend of ``role`` like :func:`pipeline.backends.create`, handing ``models`` (a spec's
-    ``models:`` section) to backends whose constructor takes it."""
+def backend_kwargs(registry, name: str, *, models: dict | None, base_dir=None) -> dict:
+    """``models`` (and ``base_dir``) for backend ``name`` of ``registry`` if its constructor takes them."""
     import inspect
 
-    from . import backends
-
-    reg = backends.registry(role)
-    name = name or backends.ROLES[role][2]
-    factory = getattr(reg, "_factories", {}).get(name)
-    if factory is not None and models is not None:
-        params = inspect.signature(factory).parameters
-        if "models" in params:
-            kwargs["models"] = models
-        if "base_dir" in params and base_dir is not None:
-            kwargs["base_dir"] = base_dir
-    return reg.create(name, **kwargs)
+    if models is None or name not in registry.names():
+        return {}
+    params = inspect.signature(registry.factory(name)).parameters
+    return {k: v for k, v in (("models", models), ("base_dir", base_dir)) if k in params and v is not None}

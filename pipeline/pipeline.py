@@ -8,6 +8,7 @@ so a failed or killed render leaves the previous folder (or none), never a half-
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import platform
@@ -65,10 +66,13 @@ class SongPipeline:
         self._cache: dict[tuple[str, str], object] = {}
 
     def _backend(self, role: str, spec: SongSpec):
+        from .models import spec_base_dir
+
         name = spec.backends.get(role, self.backend_names[role])
-        key = (role, name)
+        base_dir = spec_base_dir(spec)
+        key = (role, name, json.dumps(spec.models, sort_keys=True), str(base_dir))
         if key not in self._cache:
-            self._cache[key] = backends.create(role, name)
+            self._cache[key] = backends.create(role, name, models=spec.models or None, base_dir=base_dir)
         return self._cache[key]
 
     # ---- stages -------------------------------------------------------------------------------
@@ -119,7 +123,11 @@ class SongPipeline:
         with progress.stage("arrange"):
             arrangement = self._backend("arranger", spec).arrange(lead_sheet, seed=spec.seed)
         with progress.stage("render"):
-            stems = self._backend("renderer", spec).render(arrangement)
+            renderer = self._backend("renderer", spec)
+            if "lead_sheet" in inspect.signature(renderer.render).parameters:  # renderers that use style and melody
+                stems = renderer.render(arrangement, lead_sheet=lead_sheet)
+            else:
+                stems = renderer.render(arrangement)
         n_samples = max(a.samples.shape[0] for a in stems.stems.values())
         with progress.stage("sing"):
             if vocals is None:

@@ -96,7 +96,7 @@ class Workspace:
             shutil.rmtree(path, ignore_errors=True)
 
     def jobs(self) -> list[str]:
-        """Ids of the finished songs, newest first."""
+        """Ids of the finished songs, newest first (to the second)."""
         return sorted((p.name for p in self.root.iterdir() if _JOB_ID.match(p.name) and (p / SONG / FILES["manifest"]).is_file()),
                       reverse=True)
 

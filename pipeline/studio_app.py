@@ -115,10 +115,11 @@ def build_app(workspace: studio.Workspace, *, pipeline: studio.StudioPipeline | 
 
     def on_repaint(song_id, first_bar, last_bar, seed, tags, progress=gr.Progress(track_tqdm=True)):
         def action():
-            progress(None, desc=f"repainting bars {first_bar}-{last_bar}")
-            job = studio.repaint(workspace, song_id, int(first_bar or 0), int(last_bar or 0),
-                                 seed=None if seed in (None, "") else int(seed), tags=tags or None)
-            return _outputs(workspace, job, f"Bars {int(first_bar)}-{int(last_bar)} repainted.")
+            a, b = int(first_bar or 0), int(last_bar or 0)
+            progress(None, desc=f"repainting bars {a}-{b}")
+            job = studio.repaint(workspace, song_id, a, b, seed=None if seed in (None, "") else int(seed),
+                                 tags=tags or None)
+            return _outputs(workspace, job, f"Bars {a}-{b} repainted.")
 
         return run(action)
 

@@ -30,7 +30,7 @@ from representations.errors import BackendUnavailable
 from representations.tokens import Latents
 
 from .base import RENDERERS, Renderer
-from .repaint import denoise, frame_mask, repaint, splice
+from .repaint import denoise, fit, frame_mask, repaint, resample, splice
 
 MEL_FILE = "songwright_mel.json"
 EXPECTS = (f"a diffusers folder with unet/ (UNet2DModel, 1 channel in and out), scheduler/ and {MEL_FILE} "
@@ -66,6 +66,11 @@ class MelCodec:
         self.fb = librosa.filters.mel(sr=cfg["sample_rate"], n_fft=cfg["n_fft"], n_mels=cfg["n_mels"],
                                       fmin=cfg["fmin"], fmax=cfg["fmax"])
         self.fps = cfg["sample_rate"] / cfg["hop_length"]
+        # mel -> linear power: each band's power spread evenly over its bins, bins interpolated
+        # between the bands that cover them (a fast stand-in for librosa's NNLS inverse)
+        cover = self.fb.sum(axis=0, keepdims=True)
+        weights = np.divide(self.fb, cover, out=np.zeros_like(self.fb), where=cover > 0)
+        self.inverse = (weights / np.maximum(self.fb.sum(axis=1, keepdims=True), 1e-12)).T.astype(np.float32)
 
     def latents(self, values: np.ndarray) -> Latents:
         return Latents(values, "log-mel", self.fps, self.cfg["sample_rate"],
@@ -76,26 +81,45 @@ class MelCodec:
         c = self.cfg
         return np.clip((db - c["ref_db"]) / (c["db_range"] / 2) + 1.0, -1.0, 1.0).astype(np.float32)
 
-    def encode(self, mono: np.ndarray) -> Latents:
-        """Latents ``(1, n_mels, frames)`` of ``mono`` audio at the codec's sample rate."""
-        import librosa
+    def _stft(self, y):
+        import torch
 
         c = self.cfg
-        S = np.abs(librosa.stft(mono.astype(np.float32), n_fft=c["n_fft"], hop_length=c["hop_length"])) ** 2
+        return torch.stft(y, c["n_fft"], c["hop_length"], window=torch.hann_window(c["n_fft"], dtype=y.dtype),
+                          center=True, pad_mode="reflect", return_complex=True)
+
+    def _istft(self, spec, length: int):
+        import torch
+
+        c = self.cfg
+        return torch.istft(spec, c["n_fft"], c["hop_length"], window=torch.hann_window(c["n_fft"]), center=True,
+                           length=length)
+
+    def encode(self, mono: np.ndarray) -> Latents:
+        """Latents ``(1, n_mels, frames)`` of ``mono`` audio at the codec's sample rate."""
+        import torch
+
+        S = self._stft(torch.from_numpy(np.ascontiguousarray(mono, dtype=np.float32))).abs().numpy() ** 2
         return self.latents(self.normalise(self.fb @ S)[None])
 
-    def decode(self, values: np.ndarray, *, seed: int, n_iter: int) -> np.ndarray:
-        """Mono audio of latents ``(n_mels, frames)``: frame ``f`` is centred on sample ``f * hop``."""
-        import librosa
+    def decode(self, values: np.ndarray, *, seed: int, n_iter: int, momentum: float = 0.99) -> np.ndarray:
+        """Mono audio of latents ``(n_mels, frames)`` by fast Griffin-Lim (Perraudin et al., 2013);
+        frame ``f`` is centred on sample ``f * hop``; the random initial phases come from ``seed``."""
+        import torch
 
         c = self.cfg
         db = (np.clip(values, -1, 1) - 1.0) * (c["db_range"] / 2) + c["ref_db"]
-        power = 10.0 ** (db / 10.0)
-        S = librosa.feature.inverse.mel_to_stft(power, sr=c["sample_rate"], n_fft=c["n_fft"], power=2.0,
-                                                fmin=c["fmin"], fmax=c["fmax"])
-        y = librosa.griffinlim(S, n_iter=n_iter, hop_length=c["hop_length"], n_fft=c["n_fft"],
-                               length=(values.shape[-1] - 1) * c["hop_length"] + 1, random_state=seed)
-        return y.astype(np.float32)
+        mag = torch.from_numpy(np.sqrt(self.inverse @ (10.0 ** (db / 10.0))).astype(np.float32))
+        length = (values.shape[-1] - 1) * c["hop_length"] + 1
+        gen = torch.Generator().manual_seed(seed)
+        angles = torch.exp(2j * np.pi * torch.rand(mag.shape, generator=gen))
+        previous = torch.zeros_like(angles)
+        for _ in range(n_iter):
+            rebuilt = self._stft(self._istft(mag * angles, length))
+            angles = rebuilt - (momentum / (1 + momentum)) * previous
+            angles = angles / angles.abs().clamp_min(1e-16)
+            previous = rebuilt
+        return self._istft(mag * angles, length).numpy().astype(np.float32)
 
     def sketch(self, track: Track, *, tempo_bpm: float, n_frames: int) -> np.ndarray:
         """A mel sketch ``(n_mels, n_frames)`` of ``track``: six decaying partials per note, or a
@@ -161,7 +185,9 @@ class DiffusionRenderer(Renderer):
     def check(self) -> str:
         if (missing := package_missing("torch", "diffusers", "librosa")):
             raise BackendUnavailable(f"diffusion renderer: needs the Python package {missing!r}")
-        return f"checkpoint {self.folder()}"
+        folder = self.folder()
+        read_mel_config(folder)
+        return f"checkpoint {folder}"
 
     def _model(self):
         if self._loaded is None:
@@ -220,8 +246,6 @@ class DiffusionRenderer(Renderer):
 
     def render(self, arrangement: Arrangement) -> StemSet:
         """One stereo stem per track at ``sample_rate``, the arrangement's length plus ``tail_s``."""
-        from generators.musicgen import fit, resample
-
         n = round(arrangement.duration_s * self.sample_rate) + round(self.tail_s * self.sample_rate)
         stems = {}
         latents = self.latents(arrangement)
@@ -242,8 +266,6 @@ class DiffusionRenderer(Renderer):
     def repaint(self, audio: Audio, *, start_s: float, end_s: float, crossfade_s: float = 0.05) -> Audio:
         """``audio`` with ``[start_s, end_s)`` regenerated; samples outside
         ``[start_s - crossfade_s, end_s + crossfade_s)`` are the input's, unchanged."""
-        from generators.musicgen import resample
-
         codec = self._model()[2]
         sr_m = codec.cfg["sample_rate"]
         hop = codec.cfg["hop_length"]
@@ -263,6 +285,9 @@ class DiffusionRenderer(Renderer):
         seg = np.zeros(hi - lo, np.float32)
         part = y[max(0, lo - offset): hi - offset]
         seg[: len(part)] = part
+        peak = float(np.max(np.abs(seg))) if seg.size else 0.0
+        if peak > 0.99:
+            seg *= 0.99 / peak
         seg = np.repeat(seg[:, None], audio.n_channels, axis=1)
         return Audio(splice(audio.samples, seg, start=start, stop=stop, crossfade=xf), audio.sample_rate)
 

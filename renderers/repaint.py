@@ -6,12 +6,14 @@ model always sees the known part as it would look at that noise level, and only 
 is generated. After the last step the known region is the original, exactly.
 
 :func:`splice` puts a regenerated stretch of audio back into the original with linear
-crossfades, leaving every sample outside ``[start - crossfade, stop + crossfade)`` untouched.
+crossfades, leaving every sample outside ``[start - crossfade, stop + crossfade)`` untouched;
+:func:`resample` and :func:`fit` bring a model's audio to the song's rate, channels and length.
 """
 
 from __future__ import annotations
 
 import inspect
+from fractions import Fraction
 from typing import Callable
 
 import numpy as np
@@ -51,7 +53,8 @@ def repaint(model: Callable, scheduler, known, mask, *, steps: int, generator):
 
     mask = mask.to(torch.bool)
     scheduler.set_timesteps(steps)
-    x = torch.randn(known.shape, generator=generator, device=known.device, dtype=known.dtype) * scheduler.init_noise_sigma
+    x = torch.randn(known.shape, generator=generator, device=known.device, dtype=known.dtype)
+    x = x * scheduler.init_noise_sigma
     for t in scheduler.timesteps:
         noise = torch.randn(known.shape, generator=generator, device=known.device, dtype=known.dtype)
         known_t = scheduler.add_noise(known, noise, t.reshape(1))
@@ -91,4 +94,23 @@ def splice(original: np.ndarray, new: np.ndarray, *, start: int, stop: int, cros
         w[len(w) - fade_out:] = 1.0 - (np.arange(fade_out) + 0.5) / fade_out
     w = w[:, None]
     out[lo:hi] = (w * new + (1.0 - w) * original[lo:hi]).astype(original.dtype)
+    return out
+
+
+def resample(x: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
+    """``x`` (samples first) resampled from ``sr_from`` to ``sr_to`` Hz (polyphase)."""
+    if sr_from == sr_to:
+        return x
+    from scipy.signal import resample_poly
+
+    r = Fraction(sr_to, sr_from)
+    return resample_poly(x, r.numerator, r.denominator, axis=0).astype(np.float32)
+
+
+def fit(x: np.ndarray, n: int) -> np.ndarray:
+    """``x`` (samples, channels) cut or zero-padded to ``n`` samples, stereo."""
+    if x.shape[1] == 1:
+        x = np.repeat(x, 2, axis=1)
+    out = np.zeros((n, 2), np.float32)
+    out[: min(n, len(x))] = x[:n]
     return out

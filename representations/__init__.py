@@ -7,4 +7,5 @@ from .audio import Audio, StemSet
 from .errors import AudioInputError, BackendUnavailable, SongFolderError, SongwrightError, SpecError
 from .leadsheet import Chord, LeadSheet, LyricLine, Note, Section, Syllable
 from .music import ChordSymbol, Key, Meter
+from .tokens import AudioTokens, Latents
 from .vocal_score import VocalLine, VocalNote, VocalScore

@@ -36,12 +36,15 @@ class Registry(Generic[T]):
     def names(self) -> list[str]:
         return sorted(self._factories)
 
-    def create(self, name: str, **kwargs) -> T:
-        """Build the backend ``name``; an unknown name lists the valid ones."""
+    def factory(self, name: str) -> Callable[..., T]:
+        """The class or factory registered as ``name``; an unknown name lists the valid ones."""
         try:
-            factory = self._factories[name]
+            return self._factories[name]
         except KeyError:
             raise BackendUnavailable(
                 f"unknown {self.role} backend {name!r}; valid: {', '.join(self.names())}"
             ) from None
-        return factory(**kwargs)
+
+    def create(self, name: str, **kwargs) -> T:
+        """Build the backend ``name``; an unknown name lists the valid ones."""
+        return self.factory(name)(**kwargs)

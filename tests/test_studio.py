@@ -4,6 +4,7 @@ Gradio API driven from gradio_client against a server on a free localhost port."
 import re
 import socket
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ import soundfile as sf
 from pipeline import studio
 from representations.errors import AudioInputError, SongwrightError
 
+# gradio's queue uses pandas options that pandas 3 deprecates
+pytestmark = pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning", "ignore:The copy keyword:Warning")
 TAGS = "folk, acoustic guitar, 110 BPM"
 FILES = {"mix.wav", "vocals.wav", "leadsheet.musicxml", "arrangement.mid", "lyrics.lrc"}
 
@@ -185,6 +188,24 @@ def test_api_errors_are_one_line_and_leave_nothing(server, created):
     assert client.predict(created["song_id"], api_name="/show")[1] == created["song_id"]
 
 
+def test_server_serves_no_file_outside_the_work_folder(server):
+    import httpx
+
+    from pipeline.cli import build_parser
+
+    url = server["client"].src.rstrip("/")
+    for path in (Path(__file__).resolve().parents[1] / "pyproject.toml", Path("/etc/hostname")):
+        assert httpx.get(f"{url}/gradio_api/file={path}").status_code == 403
+    # a file path handed to an upload input is refused unless the user uploaded it
+    r = httpx.post(f"{url}/gradio_api/call/convert_voice",
+                   json={"data": ["20260101-120000-deadbeef", {"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}]})
+    events = httpx.get(f"{url}/gradio_api/call/convert_voice/{r.json()['event_id']}", timeout=30).text
+    assert "event: error" in events and "complete" not in events
+
+    args = build_parser().parse_args(["studio"])
+    assert (args.port, args.host) == (7860, "127.0.0.1")
+
+
 def test_edit_and_voice_tabs(server, created, tmp_path):
     from gradio_client import handle_file
 
@@ -205,6 +226,10 @@ def test_edit_and_voice_tabs(server, created, tmp_path):
                                   for b in (sheet.sections[1].start_bar, sheet.sections[-1].start_bar))
         assert old.shape == new.shape and not np.array_equal(old, new)
         assert np.array_equal(old[:intro_end], new[:intro_end]) and np.array_equal(old[outro_start:], new[outro_start:])
+    if studio.find_operation(studio.REPAINT) is not None:
+        out = client.predict(job, 11, 12, 5, "", api_name="/repaint")  # the outro's last two bars
+        assert out[1] != job and out[1] in ws.jobs() and "repainted" in out[0]
+        assert sf.info(out[2]).frames == sf.info(created["mix"]).frames
     ref = tone(tmp_path / "ref.wav", 4.0, f0_hz=220.0)
     if studio.find_operation(studio.CLONE) is None:
         with pytest.raises(Exception, match="not available in this version"):

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+# gradio's queue uses pandas options that pandas 3 deprecates
+pytestmark = pytest.mark.filterwarnings("ignore:.*no_silent_downcasting:Warning", "ignore:The copy keyword:Warning")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic"]
@@ -55,7 +57,7 @@ def browser():
             b.close()
 
 
-def test_create_in_the_browser(studio_url, browser, tmp_path):
+def test_create_in_the_browser(browser, studio_url, tmp_path):
     url, workspace = studio_url
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     outside: list[str] = []
