@@ -10,6 +10,7 @@ Extending and restyling, which move or replace everything, live in :mod:`pipelin
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -29,6 +30,7 @@ from .pipeline import write_symbolic
 from .song import FILES, Song
 
 XFADE_S = 0.02
+_POOL = ThreadPoolExecutor(max_workers=1)
 
 
 # ---- reading -------------------------------------------------------------------------------------
@@ -120,8 +122,21 @@ def _bar_range(ctx: _Context, a: int, b: int, sr: int) -> tuple[int, int]:
     return int(a // bar), int(np.ceil(b / bar))
 
 
-def _remix(ctx: _Context, stems: StemSet, vocals_pcm: np.ndarray | None, bars: tuple[int, int], sr: int, *,
-           accompaniment: bool) -> None:
+def _stem_window(folder: Path, lo: int, hi: int) -> StemSet:
+    """Samples ``[lo, hi)`` of every stem in ``folder`` (only that part is read)."""
+    import soundfile as sf
+
+    from representations.audio import Audio
+
+    out = {}
+    for p in sorted(folder.glob("*.wav")):
+        data, sr = sf.read(str(p), start=lo, stop=hi, dtype="float32", always_2d=True)
+        out[p.stem] = Audio(data, sr)
+    return StemSet(out)
+
+
+def _remix(ctx: _Context, vocals_pcm: np.ndarray | None, bars: tuple[int, int], sr: int, *,
+           accompaniment: bool, preroll_s: float = 3.0) -> None:
     """Re-mix bars ``[bars[0], bars[1])`` of mix.wav (and of accompaniment.wav when asked: the
     stems changed) with the original gains, crossfading into the old audio inside the region's
     edges. ``vocals_pcm`` are the new vocals, None to use the song's own."""
@@ -143,11 +158,13 @@ def _remix(ctx: _Context, stems: StemSet, vocals_pcm: np.ndarray | None, bars: t
         hi = min(len(old), int(round(bars[1] * ctx.bar_s * sr)))
         if hi <= lo:
             continue
+        lo0 = max(0, lo - int(preroll_s * sr))  # effects settle over the preroll
+        stems = _stem_window(ctx.song.folder / FILES["stems"], lo0, hi)
         vocals = None
         if name == "mix" and p.vocal_gain is not None:
             v = voc if voc is not None else read_pcm(ctx.song.path("vocals"))[0]
-            vocals = Audio(v.astype(np.float32) / 32767.0, sr)
-        seg = mixer.remix_region(stems, vocals=vocals, start=lo, stop=hi, params=p)
+            vocals = Audio(v[lo0:hi].astype(np.float32) / 32767.0, sr)
+        seg = mixer.remix_region(stems, vocals=vocals, start=lo - lo0, stop=hi - lo0, params=p, preroll_s=preroll_s)
         x = min(int(XFADE_S * sr), (hi - lo) // 2)
         ramp = np.linspace(0.0, 1.0, x, dtype=np.float64)[:, None]
         old_f = old[lo:hi].astype(np.float64) / 32767.0
@@ -161,10 +178,6 @@ def _remix(ctx: _Context, stems: StemSet, vocals_pcm: np.ndarray | None, bars: t
             write_pcm(ctx.edit.path_for_write(FILES["accompaniment"]), out, sr)
 
 
-def _stems(ctx: _Context) -> StemSet:
-    return StemSet.load(ctx.song.folder / FILES["stems"])
-
-
 # ---- the edits -----------------------------------------------------------------------------------
 def edit_lyric_line(song_dir: str | Path, line: int, text: str, out_dir: str | Path | None = None, *,
                     in_place: bool = False) -> Song:
@@ -174,6 +187,7 @@ def edit_lyric_line(song_dir: str | Path, line: int, text: str, out_dir: str | P
     contour; only that line is sung again, and only its bars are re-mixed.
     """
     from generators.replan import replan_line
+    from representations.musicxml import write_musicxml
     from voice.score import vocal_score_from_leadsheet
 
     text = " ".join(str(text).split())
@@ -188,13 +202,20 @@ def edit_lyric_line(song_dir: str | Path, line: int, text: str, out_dir: str | P
         old_score = ctx.song.vocal_score
         new_score = vocal_score_from_leadsheet(new_sheet, voice=old_score.voice)
         new_score = replace(new_score, duration_s=old_score.duration_s)
-        n = read_pcm(ctx.song.path("vocals"))[0].shape[0]
-        vocals, a, b = _sing_lines(ctx, old_score, new_score, {line - 1}, n)
-        sr = 44100
-        write_pcm(e.path_for_write(FILES["vocals"]), vocals, sr)
-        write_symbolic(e.path_for_write, new_sheet, ctx.song.arrangement, new_score)
-        bars = _bar_range(ctx, a, b, sr)
-        _remix(ctx, _stems(ctx), vocals, bars, sr, accompaniment=False)
+        # the MusicXML (slow to write) is written while the line is sung
+        musicxml = _POOL.submit(write_musicxml, new_sheet, e.path_for_write(FILES["musicxml"]))
+        try:
+            n = read_pcm(ctx.song.path("vocals"))[0].shape[0]
+            vocals, a, b = _sing_lines(ctx, old_score, new_score, {line - 1}, n)
+            sr = 44100
+            write_pcm(e.path_for_write(FILES["vocals"]), vocals, sr)
+            write_symbolic(e.path_for_write, new_sheet, ctx.song.arrangement, new_score, arrangement_changed=False,
+                           musicxml=False)
+            bars = _bar_range(ctx, a, b, sr)
+            _remix(ctx, vocals, bars, sr, accompaniment=False)
+        finally:
+            wait([musicxml])  # never leave it writing into a folder about to be removed
+        musicxml.result()
         return e.commit({"bars": [bars[0] + 1, bars[1]], "seconds_range": [a / sr, b / sr], "line": line})
 
 
@@ -249,8 +270,7 @@ def repaint_bars(song_dir: str | Path, bars: tuple[int, int], out_dir: str | Pat
         arrangement, changed = _merge_tracks(ctx.song.arrangement, fresh, lo, hi)
 
         sr = 44100
-        stems = _stems(ctx)
-        n = max(a.samples.shape[0] for a in stems.stems.values())
+        n = read_pcm(ctx.song.path("vocals"))[0].shape[0]
         a_s, b_s = int(round(float(lo) * 60 / sheet.tempo_bpm * sr)), int(round(float(hi) * 60 / sheet.tempo_bpm * sr))
         if changed:
             renderer = ctx.backend("renderer")
@@ -267,7 +287,6 @@ def repaint_bars(song_dir: str | Path, bars: tuple[int, int], out_dir: str | Pat
                 tail = slice(b_s - x, b_s)
                 out[tail] = to_pcm(new[tail] / 32767.0 * (1 - ramp) + old[tail] / 32767.0 * ramp)
                 write_pcm(e.path_for_write(rel), out, sr)
-            stems = StemSet.load(e.staging / FILES["stems"])
         old_score = ctx.song.vocal_score
         new_score, vocals = old_score, None
         if old_score is not None and touched:
@@ -277,6 +296,6 @@ def repaint_bars(song_dir: str | Path, bars: tuple[int, int], out_dir: str | Pat
             a_s, b_s = min(a_s, va), max(b_s, vb)
         write_symbolic(e.path_for_write, new_sheet, arrangement, new_score)
         region = _bar_range(ctx, a_s, b_s, sr)
-        _remix(ctx, stems, vocals, region, sr, accompaniment=bool(changed))
+        _remix(ctx, vocals, region, sr, accompaniment=bool(changed))
         return e.commit({"bars": [region[0] + 1, region[1]], "seconds_range": [a_s / sr, b_s / sr],
                          "tracks": sorted(changed), "lines": sorted(i + 1 for i in touched)})

@@ -198,16 +198,20 @@ def fit_length(audio: Audio, n_samples: int) -> Audio:
     return Audio(samples, audio.sample_rate)
 
 
-def write_symbolic(path_for, lead_sheet, arrangement, vocal_score) -> None:
-    """Write the lead sheet (JSON, MusicXML), the arrangement (JSON, MIDI with the sung notes),
-    the vocal score and the timed lyrics; ``path_for(rel)`` gives each file's path."""
+def write_symbolic(path_for, lead_sheet, arrangement, vocal_score, *, arrangement_changed: bool = True,
+                   musicxml: bool = True) -> None:
+    """Write the lead sheet (JSON, and MusicXML unless ``musicxml`` is false), the arrangement
+    (JSON when it changed; MIDI with the sung notes), the vocal score and the timed lyrics;
+    ``path_for(rel)`` gives each file's path."""
     from representations.lrc import write_lrc
     from representations.midi import write_midi
     from representations.musicxml import write_musicxml
 
     lead_sheet.save(path_for(FILES["leadsheet"]))
-    arrangement.save(path_for(FILES["arrangement"]))
-    write_musicxml(lead_sheet, path_for(FILES["musicxml"]))
+    if arrangement_changed:
+        arrangement.save(path_for(FILES["arrangement"]))
+    if musicxml:
+        write_musicxml(lead_sheet, path_for(FILES["musicxml"]))
     write_midi(path_for(FILES["midi"]), arrangement, vocals=vocal_score)
     if vocal_score is not None:
         vocal_score.save(path_for(FILES["vocal_score"]))
