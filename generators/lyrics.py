@@ -26,7 +26,8 @@ class UnsingableText(SpecError):
 
     def __init__(self, char: str):
         self.char = char
-        super().__init__(f"{char!r} cannot be sung (valid: {VALID_TEXT})")
+        name = unicodedata.name(char, f"U+{ord(char):04X}")
+        super().__init__(f"{char!r} ({name}) cannot be sung (valid: {VALID_TEXT})")
 
 
 def is_han(char: str) -> bool:
@@ -35,30 +36,37 @@ def is_han(char: str) -> bool:
 
 
 def normalize_text(text: str) -> str:
-    """Unify apostrophes and width variants and check that every character can be sung.
+    """Unify apostrophes and width variants, drop invisible format characters (zero-width
+    spaces and joiners, BOM, direction marks) and check that every character can be sung.
 
     Raises
     ------
     UnsingableText
-        For emoji, pictographs, symbols and letters of scripts other than Latin and Han.
+        For emoji, pictographs, symbols, control characters and letters of scripts other than
+        Latin and Han; the error names the character as written (before normalisation).
     """
-    text = unicodedata.normalize("NFKC", text)
-    text = re.sub(r"[’‘`´ʼ]", "'", text)
     for ch in text:
-        if ch.isspace() or ch in _SOFT_SYMBOLS or ch in SPOKEN_SYMBOLS_EN or ch == "$":
+        _check_char(ch)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"[’‘`´ʼ]", "'", text)
+
+
+def _check_char(original: str) -> None:
+    """Raise :class:`UnsingableText` if ``original`` (or what NFKC makes of it) cannot be sung."""
+    if original.isspace() or unicodedata.category(original) == "Cf":
+        return
+    for ch in unicodedata.normalize("NFKC", original):
+        if ch.isspace() or ch in _SOFT_SYMBOLS or ch in SPOKEN_SYMBOLS_EN or ch in "$'’‘`´ʼ":
             continue
         cat = unicodedata.category(ch)
-        if cat.startswith("P") or cat.startswith("M") or cat == "Cf":  # Cf: invisible joiners, BOM
+        if cat.startswith("P") or cat.startswith("M"):
             continue
-        if cat == "Nd":
-            if not ch.isascii():
-                raise UnsingableText(ch)
+        if cat == "Nd" and ch.isascii():
             continue
-        if cat.startswith("L"):
-            if is_han(ch) or unicodedata.name(ch, "").startswith("LATIN"):
-                continue
-        raise UnsingableText(ch)
-    return text
+        if cat.startswith("L") and (is_han(ch) or unicodedata.name(ch, "").startswith("LATIN")):
+            continue
+        raise UnsingableText(original)
 
 
 def has_han(text: str) -> bool:

@@ -2,7 +2,10 @@
 
 Readings come from ``pypinyin`` on whole runs of characters, so phrase context picks the
 reading of characters with several (还有 hái / 还书 huán, 长大 zhǎng / 长江 cháng, 音乐 yuè /
-快乐 lè, 重要 zhòng / 重新 chóng). Phonemes are ``(initial, final+tone)`` with the tone as a
+快乐 lè, 重要 zhòng / 重新 chóng); ``CONTEXT_READINGS`` fixes the readings its phrase table
+misses in lyrics (还钱 huán, 睡不着觉 zháo jiào, 很长 cháng, 弹琴 tán, 重来 chóng) and 地 after
+an adverb or a doubled character is the particle de (慢慢地). Tones are kept for the speech
+engine; the melody decides the sung pitch. Phonemes are ``(initial, final+tone)`` with the tone as a
 digit 1-5 (5 = neutral), e.g. ``("zh", "ong1")``; a syllable without initial has just the
 final (``("ai4",)``). Initial and final concatenate to the pinyin syllable (``"zhong1"``).
 """
@@ -19,6 +22,19 @@ from .lyrics_numbers import number_zh
 # 儿 after these characters is read as erhua (a final -r on the previous syllable)
 ERHUA_WORDS = frozenset("这儿 那儿 哪儿 点儿 会儿 玩儿 事儿 花儿 味儿 劲儿 空儿 样儿 边儿 词儿 歌儿 门儿 伴儿 "
                         "块儿 个儿 头儿 片儿 圈儿 眼儿 面儿 曲儿 调儿 馅儿 盖儿 趣儿 角儿 天儿".split())
+# readings pypinyin's phrase table gets wrong in lyrics: (pattern, {offset in the match: (initial, final)})
+CONTEXT_READINGS = [(re.compile(p), r) for p, r in (
+    ("还(?=[钱债书给清款])|(?<=[我来要想])还(?=你)", {0: ("h", "uan2")}),
+    ("睡不着|找不着", {2: ("zh", "ao2")}),
+    ("(?<=[睡着好午])觉", {0: ("j", "iao4")}),
+    ("(?<=[很太多好最更真么])长(?![大辈官])", {0: ("ch", "ang2")}),
+    ("数(?=[一着不星过])", {0: ("sh", "u3")}),
+    ("弹(?=[琴吉奏唱起着首一])", {0: ("t", "an2")}),
+    ("重(?=[来逢温回生返演叠播])", {0: ("ch", "ong2")}),
+)]
+# adverbs that take 地 (de, "-ly") before a verb; a doubled character before 地 does too (慢慢地)
+ADVERBS_DE = frozenset("安静 温柔 默默 努力 不停 拼命 认真 勇敢 疯狂 自由 大声 用力 小心 轻声 "
+                       "静静 悄悄 轻轻 深深 紧紧 渐渐 远远 偷偷 狠狠 傻傻 缓缓 淡淡 久久 慢慢 好好 一步步 一次次".split())
 _RUN = re.compile(r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\u3007\uf900-\ufaff]+)|(?P<latin>[^\W\d_]+(?:'[^\W\d_]+)*)")
 
 
@@ -35,6 +51,15 @@ def _readings(run: str) -> list[tuple[str, str]]:
         if not re.fullmatch(r"[a-zü]+[1-5]", f):
             f = "a5"
         out.append((i, f))
+    for pattern, readings in CONTEXT_READINGS:
+        for m in pattern.finditer(run):
+            for offset, reading in readings.items():
+                out[m.start() + offset] = reading
+    for k, ch in enumerate(run):
+        before = run[max(0, k - 3):k]
+        if ch == "地" and 0 < k < len(run) - 1 and (
+                (k >= 2 and run[k - 1] == run[k - 2]) or any(before.endswith(a) for a in ADVERBS_DE)):
+            out[k] = ("d", "e5")
     return out
 
 

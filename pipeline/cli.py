@@ -17,7 +17,7 @@ from .spec import SongSpec
 
 MUSICXML_SUFFIXES = (".musicxml", ".xml", ".mxl")
 # modules with ``add_commands(subparsers)``: each adds its subcommands with ``set_defaults(func=...)``
-COMMAND_MODULES: list[str] = ["pipeline.cli_edit", "pipeline.cli_studio", "pipeline.cli_train", "pipeline.doctor"]
+COMMAND_MODULES: list[str] = ["pipeline.cli_edit", "pipeline.cli_studio", "pipeline.cli_train", "pipeline.doctor", "pipeline.cli_voice"]
 
 
 def slug(text: str) -> str:

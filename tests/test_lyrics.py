@@ -96,6 +96,36 @@ def test_mandarin_polyphones_read_by_phrase(line, char, reading):
     assert next(s for s in sylls if s.text == char).phonemes == reading
 
 
+@pytest.mark.parametrize("line, expected", [
+    ("月光洒在安静的河", "yue4 guang1 sa3 zai4 an1 jing4 de5 he2"),
+    ("风吹过我长大的地方", "feng1 chui1 guo4 wo3 zhang3 da4 de5 di4 fang1"),
+    ("还有你唱过的那首歌", "hai2 you3 ni3 chang4 guo4 de5 na4 shou3 ge1"),
+    ("音乐响起泪也温暖", "yin1 yue4 xiang3 qi3 lei4 ye3 wen1 nuan3"),
+    ("重新走过那条小路", "chong2 xin1 zou3 guo4 na4 tiao2 xiao3 lu4"),
+    ("还是你的笑最明亮", "hai2 shi4 ni3 de5 xiao4 zui4 ming2 liang4"),
+    ("把心还给你", "ba3 xin1 huan2 gei3 ni3"),
+    ("要还你的钱", "yao4 huan2 ni3 de5 qian2"),
+    ("睡不着觉", "shui4 bu4 zhao2 jiao4"),
+    ("长城很长", "chang2 cheng2 hen3 chang2"),
+    ("数一数星星", "shu3 yi1 shu3 xing1 xing1"),
+    ("弹一首曲子", "tan2 yi1 shou3 qu3 zi5"),
+    ("重来", "chong2 lai2"),
+    ("轻轻地唱着歌", "qing1 qing1 de5 chang4 zhe5 ge1"),
+    ("慢慢地走过大地", "man4 man4 de5 zou3 guo4 da4 di4"),
+    ("行走在银行门口", "xing2 zou3 zai4 yin2 hang2 men2 kou3"),
+    ("快乐的音乐", "kuai4 le4 de5 yin1 yue4"),
+    ("重要的是重新开始", "zhong4 yao4 de5 shi4 chong2 xin1 kai1 shi3"),
+    ("这儿的花儿真美", "zher4 de5 huar1 zhen1 mei3"),  # erhua: 儿 joins the syllable before
+    ("我在那儿等你", "wo3 zai4 nar4 deng3 ni3"),
+])
+def test_mandarin_lines_phoneme_sequences(line, expected):
+    sylls = syllabify_line_zh(line)
+    assert " ".join("".join(s.phonemes) for s in sylls) == expected
+    erhua = sum(s.text.endswith("儿") and len(s.text) == 2 for s in sylls)
+    assert len(sylls) == len(line) - erhua  # one syllable per character
+    assert "".join(s.text for s in sylls) == line
+
+
 def test_mandarin_phonemes_tones_and_punctuation():
     sylls = syllabify_line("我爱你，中国！我们", "zh")
     assert _texts(sylls) == ["我", "爱", "你", "中", "国", "我", "们"]
@@ -114,12 +144,33 @@ def test_erhua_merges_and_latin_words_inside_chinese():
     assert mixed[3].phonemes == ("B", "EY1") and mixed[3].word == 3 and not mixed[4].word_start
 
 
-@pytest.mark.parametrize("line, char", [("party time 🎉", "🎉"), ("привет", "п"), ("love ♥ you", "♥"), ("爱你😀", "😀")])
-def test_unsayable_characters_raise(line, char):
+@pytest.mark.parametrize("line, char, name", [
+    ("party time 🎉", "🎉", "PARTY POPPER"), ("привет", "п", "CYRILLIC"), ("love ♥ you", "♥", "HEART"),
+    ("爱你😀", "😀", "GRINNING FACE"), ("مرحبا", "م", "ARABIC"), ("नमस्ते", "न", "DEVANAGARI"),
+    ("half ½ of it", "½", "FRACTION"), ("x ∑ y", "∑", "SUMMATION"), ("flag 🇺🇸", "🇺", "REGIONAL INDICATOR"),
+    ("bell\x07", "\x07", "U+0007"), ("こんにちは", "こ", "HIRAGANA"), ("Ωmega", "Ω", "GREEK"),
+])
+def test_unsayable_characters_raise(line, char, name):
     with pytest.raises(UnsingableText) as err:
         syllabify_line(line, "en")
     assert isinstance(err.value, SpecError)
-    assert repr(char) in str(err.value) and "valid:" in str(err.value)
+    assert repr(char) in str(err.value) and name in str(err.value) and "valid:" in str(err.value)
+
+
+def test_zero_width_characters_are_dropped_not_sung():
+    assert _texts(syllabify_line("hold\u200b on\u200d \ufeffnow\u2060", "en")) == ["hold", "on", "now"]
+    assert _texts(syllabify_line("我\u200b爱你", "zh")) == ["我", "爱", "你"]
+
+
+def test_planner_names_the_lyric_line_of_an_unsayable_character():
+    from pipeline import SongPipeline, SongSpec
+
+    spec = SongSpec.from_text("title: t\ntags: pop\nlyrics: |\n  [Verse]\n  hello there\n  party 🎉 time\n",
+                              source="song.yaml")
+    with pytest.raises(SpecError) as err:
+        SongPipeline().plan(spec)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith("song.yaml:6:") and "'party 🎉 time'" in msg and "PARTY POPPER" in msg
 
 
 def test_accents_and_symbols_are_sayable():

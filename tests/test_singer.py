@@ -102,10 +102,18 @@ def rms_dbfs(x: np.ndarray) -> float:
     return float(20 * np.log10(np.sqrt(np.mean(np.square(x, dtype=np.float64))) + 1e-12))
 
 
-def voiced_runs(f0, *, min_frames: int) -> int:
+def voiced_runs(f0, *, min_frames: int, max_gap: int = 2) -> int:
+    """Runs of voiced frames at least ``min_frames`` long; gaps of up to ``max_gap`` frames (10 ms,
+    dio drops a frame where a sonorant onset meets its vowel at high pitch) do not split a run."""
     v = np.concatenate([[0], (f0 > 0).astype(int), [0]])
     starts, ends = np.flatnonzero(np.diff(v) == 1), np.flatnonzero(np.diff(v) == -1)
-    return int(np.sum(ends - starts >= min_frames))
+    runs: list[list[int]] = []
+    for a, b in zip(starts, ends):
+        if runs and a - runs[-1][1] <= max_gap:
+            runs[-1][1] = b
+        else:
+            runs.append([a, b])
+    return int(sum(b - a >= min_frames for a, b in runs))
 
 
 # ---- fixtures -----------------------------------------------------------------------------------

@@ -15,13 +15,16 @@ import numpy as np
 
 from .conversion_synth import HOP, N_FFT, WORK_RATE, WorldParams
 
-SPEECH_TO_SINGING_ST = 8.0  # a comfortable singing centre lies this far above the speaking median
+SPEECH_TO_SINGING_ST = 6.0  # a comfortable singing centre lies this far above the speaking median
 STABLE_WINDOW_S = 0.15  # F0 held within STABLE_CENTS over this long counts as a held (sung) note
 STABLE_CENTS = 60.0
-SINGING_STABLE_SHARE = 0.45  # more held frames than this: the recording is singing
+SINGING_STABLE_SHARE = 0.6  # more held frames than this: the recording is singing
 WARP_RANGE = (0.85, 1.25)
 WARP_BAND_HZ = (250.0, 5000.0)  # where the warp is judged (formant region)
+WARP_SAME_ST = 2.0  # voices whose speaking pitches lie this close count as alike ...
+WARP_NEAR = (0.93, 1.07)  # ... and their formants move by this much at most
 MIN_VOICED_S = 1.0  # a reference needs this much voiced sound
+MAX_FRAMES = 3000
 
 
 def hz_to_midi(hz):
@@ -44,6 +47,8 @@ class VoiceProfile:
         Mean aperiodicity of voiced frames.
     voiced_s : float
         Voiced duration in seconds.
+    frames : ndarray, shape (n, N_FFT // 2 + 1)
+        Log power envelopes of up to ``MAX_FRAMES`` loud voiced frames (for frame matching).
     """
 
     f0_median_midi: float
@@ -53,6 +58,7 @@ class VoiceProfile:
     log_env: np.ndarray
     ap_mean: np.ndarray
     voiced_s: float
+    frames: np.ndarray | None = None
 
     @property
     def comfortable_midi(self) -> float:
@@ -73,8 +79,7 @@ def stable_share(f0: np.ndarray) -> float:
     voiced = f0 > 0
     if voiced.sum() < 3:
         return 0.0
-    cents = np.where(voiced, 1200 * np.log2(np.maximum(f0, 1e-3) / 440.0), np.nan)
-    filled = np.where(voiced, cents, 0.0)
+    filled = np.where(voiced, 1200 * np.log2(np.maximum(f0, 1e-3) / 440.0), 0.0)  # cents
     w = max(3, int(round(STABLE_WINDOW_S * WORK_RATE / HOP)))
     med = median_filter(filled, size=w, mode="nearest")
     dev = np.abs(filled - med)
@@ -83,7 +88,7 @@ def stable_share(f0: np.ndarray) -> float:
     return float(held[voiced].mean())
 
 
-def voice_profile(params: WorldParams) -> VoiceProfile | None:
+def voice_profile(params: WorldParams, *, keep_frames: bool = False) -> VoiceProfile | None:
     """The profile of analysed audio; None when it holds less than ``MIN_VOICED_S`` of voice."""
     v = params.voiced
     voiced_s = float(v.sum()) * params.frame_s
@@ -99,6 +104,7 @@ def voice_profile(params: WorldParams) -> VoiceProfile | None:
         f0_median_midi=float(np.median(midi)), f0_low_midi=float(np.percentile(midi, 10)),
         f0_high_midi=float(np.percentile(midi, 90)), singing=stable_share(params.f0) > SINGING_STABLE_SHARE,
         log_env=(weight[:, None] * log_sp).sum(axis=0), ap_mean=params.ap[v].mean(axis=0), voiced_s=voiced_s,
+        frames=log_sp[:: max(1, len(log_sp) // MAX_FRAMES + 1)] if keep_frames else None,
     )
 
 
@@ -132,16 +138,37 @@ def _detrend(curve: np.ndarray, x: np.ndarray) -> np.ndarray:
     return curve - (a * x + b)
 
 
-def estimate_warp(source: np.ndarray, target: np.ndarray, *, steps: int = 41) -> float:
-    """Frequency-warp ratio in ``WARP_RANGE`` that best lines up the formant structure of the
-    mean log envelope ``source`` with ``target`` (both detrended on a log-frequency axis in
+def warp_range(source: VoiceProfile, reference: VoiceProfile) -> tuple[float, float]:
+    """The warp ratios allowed between two voices: formants move the way the speaking pitch does.
+
+    A reference that speaks more than ``WARP_SAME_ST`` semitones higher than the source (a
+    shorter vocal tract, as a rule) may only raise the formants, one that speaks lower only lower
+    them, and voices of about the same pitch only move them a little. A sung profile's speaking
+    pitch is taken as ``SPEECH_TO_SINGING_ST`` below its median.
+    """
+    def speaking(p: VoiceProfile) -> float:
+        return p.f0_median_midi - (SPEECH_TO_SINGING_ST if p.singing else 0.0)
+
+    d = speaking(reference) - speaking(source)
+    if d > WARP_SAME_ST:
+        return 1.0, WARP_RANGE[1]
+    if d < -WARP_SAME_ST:
+        return WARP_RANGE[0], 1.0
+    return WARP_NEAR
+
+
+def estimate_warp(source: np.ndarray, target: np.ndarray, *, ratio_range: tuple[float, float] = WARP_RANGE,
+                  step: float = 0.01) -> float:
+    """Frequency-warp ratio within ``ratio_range`` that best lines up the formant structure of
+    the mean log envelope ``source`` with ``target`` (both detrended on a log-frequency axis in
     ``WARP_BAND_HZ``, so level and tilt do not count)."""
     f = _freqs()
     band = (f >= WARP_BAND_HZ[0]) & (f <= WARP_BAND_HZ[1])
     x = np.log(f[band])
     tgt = _detrend(target[band], x)
     best, best_err = 1.0, np.inf
-    for r in np.linspace(*WARP_RANGE, steps):
+    lo, hi = ratio_range
+    for r in np.linspace(lo, hi, int(round((hi - lo) / step)) + 1):
         err = float(np.mean((_detrend(warp_log_env(source, r)[band], x) - tgt) ** 2))
         if err < best_err - 1e-12:
             best, best_err = float(r), err
@@ -169,3 +196,50 @@ def envelope_correction(source: np.ndarray, target: np.ndarray, *, octaves: floa
     band = (f >= 100.0) & (f <= 8000.0)
     diff -= diff[band].mean()
     return np.clip(diff, -limit, limit)
+
+
+def _mel_matrix(n_mels: int = 40) -> np.ndarray:
+    f = _freqs()
+    mel = 2595 * np.log10(1 + f / 700)
+    edges = np.linspace(mel[1], mel[-1] * 0.95, n_mels + 2)
+    m = np.zeros((n_mels, len(f)))
+    for i in range(n_mels):
+        lo, c, hi = edges[i], edges[i + 1], edges[i + 2]
+        m[i] = np.clip(np.minimum((mel - lo) / (c - lo), (hi - mel) / (hi - c)), 0, None)
+    return m / np.maximum(m.sum(axis=1, keepdims=True), 1e-9)
+
+
+def frame_features(log_sp: np.ndarray, *, n_ceps: int = 20) -> np.ndarray:
+    """Mel-cepstral features (c1..c_n, no level) of log power envelopes ``(n, bins)``."""
+    from scipy.fft import dct
+
+    mel = np.log(np.maximum(np.exp(log_sp) @ _mel_matrix().T, 1e-20))
+    return dct(mel, type=2, norm="ortho", axis=1)[:, 1:n_ceps + 1]
+
+
+def matched_envelopes(source_log_sp: np.ndarray, source_mean: np.ndarray, reference: VoiceProfile, *,
+                      k: int = 8, smooth_frames: int = 5, chunk: int = 2048) -> np.ndarray:
+    """For each source frame, the mean log envelope of its ``k`` nearest reference frames.
+
+    Frames are compared by mel cepstra with each voice's own mean removed (so the phonetic
+    content, not the voice, decides), and the result keeps the source frame's level.
+    """
+    ref = reference.frames
+    f_ref = frame_features(ref)
+    f_ref -= f_ref.mean(axis=0)
+    f_src = frame_features(source_log_sp) - frame_features(source_mean[None, :])[0]
+    f_src -= f_src.mean(axis=0) if len(f_src) > 50 else 0.0
+    out = np.empty_like(source_log_sp)
+    k = min(k, len(ref))
+    ref_sq = (f_ref ** 2).sum(axis=1)
+    for a in range(0, len(f_src), chunk):
+        q = f_src[a:a + chunk]
+        d = (q ** 2).sum(axis=1)[:, None] + ref_sq[None, :] - 2 * q @ f_ref.T
+        nn = np.argpartition(d, k - 1, axis=1)[:, :k]
+        out[a:a + chunk] = ref[nn].mean(axis=1)
+    if smooth_frames > 1 and len(out) > smooth_frames:
+        from scipy.ndimage import uniform_filter1d
+
+        out = uniform_filter1d(out, smooth_frames, axis=0, mode="nearest")
+    level = lambda x: x.mean(axis=-1, keepdims=True)  # noqa: E731
+    return out - level(out) + level(source_log_sp)

@@ -18,6 +18,7 @@ from .align import SyllableTiming
 
 MAX_ONSET_LEAD_S = 0.08  # onset consonants start at most this long before the note
 MIN_ONSET_S = 0.03  # an onset squeezed by the start of the song keeps at least this long
+MIN_SUNG_ONSET_S = 0.07  # a shorter fricative, h or sonorant onset is lengthened towards this
 MAX_CODA_S = 0.15  # coda consonants last at most this long
 LEAD_SHARE = 0.3  # an onset takes at most this share of the time since the note before
 CODA_SHARE = 0.4  # a coda takes at most this share of its syllable's sung time
@@ -26,11 +27,13 @@ CODA_SHARE = 0.4  # a coda takes at most this share of its syllable's sung time
 @dataclass
 class SungSyllable:
     """One syllable to sing: its notes (the first one starts it, melisma notes continue its
-    vowel), its timing in the speech and whether its vowel is a diphthong."""
+    vowel), its timing in the speech, whether its vowel is a diphthong and how much its onset
+    consonants may be lengthened."""
 
     notes: list[VocalNote]
     timing: SyllableTiming
     diphthong: bool = False
+    onset_stretch: float = 1.0  # an onset shorter than MIN_SUNG_ONSET_S may be lengthened up to this factor
 
     @property
     def start_s(self) -> float:
@@ -110,7 +113,10 @@ def plan_line(syllables: list[SungSyllable], *, earliest_s: float = 0.0) -> list
     n = len(syllables)
     leads = []
     for k, s in enumerate(syllables):
-        want = min(s.timing.vowel_s - s.timing.onset_s, MAX_ONSET_LEAD_S)
+        spoken = s.timing.vowel_s - s.timing.onset_s
+        if 0 < spoken < MIN_SUNG_ONSET_S and s.onset_stretch > 1:
+            spoken = min(spoken * s.onset_stretch, MIN_SUNG_ONSET_S)
+        want = min(spoken, MAX_ONSET_LEAD_S)
         room = s.start_s - (syllables[k - 1].start_s if k else earliest_s)
         cap = LEAD_SHARE * room if k else room
         leads.append(max(0.0, min(want, cap)))
@@ -141,10 +147,11 @@ def plan_line(syllables: list[SungSyllable], *, earliest_s: float = 0.0) -> list
         _vowel_pieces(seg, vowel_start, coda_end - coda, t.vowel_s, t.coda_s, s.diphthong)
         seg.add_piece(coda_end - coda, coda_end, t.coda_s, coda_src_end)
         seg.end_s = coda_end
-        # pitch: the onset already sings the first note, the coda the last one
+        # pitch: the coda and, sung legato, the next syllable's onset keep the last note's pitch,
+        # so the pitch moves on the beat; an onset after a rest already sings its note
         for j, note in enumerate(s.notes):
-            a = start if j == 0 else note.start_s
-            b = coda_end if j == len(s.notes) - 1 else note.end_s
+            a = note.start_s if j or seg.pitch_spans else start
+            b = (s.end_s if legato else coda_end) if j == len(s.notes) - 1 else note.end_s
             if b > a:
                 seg.pitch_spans.append((a, b, float(note.pitch)))
             seg.notes.append(note)

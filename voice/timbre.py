@@ -99,15 +99,14 @@ def warp_envelope_curve(sp: np.ndarray, ratio_low: float, ratio_high: float, *, 
 
 
 def spectral_tilt(sp: np.ndarray, db_per_octave: float, *, sample_rate: int, pivot_hz: float = 1000.0) -> np.ndarray:
-    """Tilt a spectral envelope: brighter (> 0) or darker (< 0) above ``pivot_hz``.
+    """Tilt the top of a spectral envelope: brighter (> 0) or darker (< 0) above ``pivot_hz``.
 
     Parameters
     ----------
     sp : ndarray, shape (n_frames, n_bins)
         WORLD spectral envelope (power).
     db_per_octave : float
-        Gain change per octave above ``pivot_hz`` (the same loss below it, down to 100 Hz).
-        Valid: -12 to 12.
+        Gain change per octave above ``pivot_hz``; below it nothing changes. Valid: -12 to 12.
     sample_rate : int
         Sample rate in Hz the envelope belongs to.
     pivot_hz : float
@@ -123,7 +122,7 @@ def spectral_tilt(sp: np.ndarray, db_per_octave: float, *, sample_rate: int, piv
     if db_per_octave == 0.0:
         return sp
     freqs = np.linspace(0.0, sample_rate / 2, sp.shape[1])
-    gain_db = db_per_octave * np.log2(np.maximum(freqs, 100.0) / pivot_hz)
+    gain_db = db_per_octave * np.log2(np.maximum(freqs, pivot_hz) / pivot_hz)
     return sp * (10.0 ** (gain_db / 10.0))[None, :]
 
 
@@ -159,6 +158,36 @@ def resonance(sp: np.ndarray, centre_hz: float, gain_db: float, *, sample_rate: 
     return sp * (10.0 ** (gain / 10.0))[None, :]
 
 
+def formant_contrast(sp: np.ndarray, factor: float, *, sample_rate: int, smooth_hz: float = 600.0) -> np.ndarray:
+    """Sharpen (``factor`` > 1) or flatten (< 1) the formant peaks of a spectral envelope.
+
+    Parameters
+    ----------
+    sp : ndarray, shape (n_frames, n_bins)
+        WORLD spectral envelope (power).
+    factor : float
+        Scale of the log envelope's deviation from its smoothed self (smoothed over
+        ``smooth_hz``). 1 leaves ``sp`` unchanged. Valid: 0.3–2.
+    sample_rate : int
+        Sample rate in Hz the envelope belongs to.
+
+    Returns
+    -------
+    ndarray
+        The envelope, same shape.
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    if not 0.3 <= factor <= 2.0:
+        raise ValueError(f"formant contrast {factor} is not valid (valid: 0.3-2)")
+    if factor == 1.0:
+        return sp
+    log_sp = np.log(np.maximum(sp, 1e-30))
+    sigma_bins = smooth_hz / (sample_rate / 2) * (sp.shape[1] - 1)
+    smooth = gaussian_filter1d(log_sp, sigma_bins, axis=1, mode="nearest")
+    return np.exp(smooth + factor * (log_sp - smooth))
+
+
 def apply_timbre(sp: np.ndarray, ap: np.ndarray, preset, *, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
     """A voice preset's envelope and aperiodicity changes, in one call.
 
@@ -168,7 +197,8 @@ def apply_timbre(sp: np.ndarray, ap: np.ndarray, preset, *, sample_rate: int) ->
         WORLD spectral envelope (power) and aperiodicity of the bundled voice.
     preset : VoicePreset
         Its ``formant_ratio`` (and ``formant_ratio_high``), ``tilt_db_per_octave``,
-        ``resonances`` ((centre Hz, gain dB) pairs) and ``breathiness`` are applied.
+        ``formant_contrast``, ``resonances`` ((centre Hz, gain dB) pairs) and ``breathiness``
+        are applied.
     sample_rate : int
         Sample rate in Hz of the envelopes.
 
@@ -180,6 +210,7 @@ def apply_timbre(sp: np.ndarray, ap: np.ndarray, preset, *, sample_rate: int) ->
     high = getattr(preset, "formant_ratio_high", None) or preset.formant_ratio
     sp = warp_envelope_curve(sp, preset.formant_ratio, high, sample_rate=sample_rate)
     sp = spectral_tilt(sp, getattr(preset, "tilt_db_per_octave", 0.0), sample_rate=sample_rate)
+    sp = formant_contrast(sp, getattr(preset, "formant_contrast", 1.0), sample_rate=sample_rate)
     for centre_hz, gain_db in getattr(preset, "resonances", ()):
         sp = resonance(sp, centre_hz, gain_db, sample_rate=sample_rate)
     ap = add_breathiness(ap, preset.breathiness, sample_rate=sample_rate)

@@ -10,6 +10,7 @@ replace F0 by the melody (:mod:`voice.f0`), apply the voice preset's timbre
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ from representations.vocal_score import VocalNote, VocalScore
 from .align import (SyllableTiming, frame_levels_db, phone_voicing, piper_phone_spans, pocketsphinx_phone_spans,
                     proportional_phone_spans, spoken_span, timing_mandarin, timings_from_spans, trim_vowel_tails)
 from .base import SINGERS, Singer
+from .expression import BREATH_LEVEL_DB, breath_noise, breath_span, phrase_gain_db, velocity_gain_db
 from .f0 import sung_f0
 from .phonemes import (IPA_VOWEL_CHARS, VOICED_PINYIN_INITIALS, Phone, arpabet_word_to_phones, ipa_word_to_phones,
                        is_arpabet, pinyin_initial, pinyin_of)
@@ -35,6 +37,10 @@ FADE_OUT_S = 0.02
 MAX_VOWEL_BOOST_DB = 9.0
 MANDARIN_GAP_S = 0.06  # silence between syllables spoken one by one
 ALIGNERS = ("auto", "piper", "pocketsphinx", "proportional")
+MAX_ONSET_STRETCH = 2.5  # a short fricative, h or sonorant onset may be sung up to this much longer
+CONSONANT_BOOST_DB = 3.0  # consonants are sung this much louder than spoken, relative to vowels
+STOP_SYMBOLS = set("pbtdkɡɾʔ")
+STOP_INITIALS = {"b", "p", "d", "t", "g", "k", "z", "c", "zh", "ch", "j", "q"}
 
 
 @dataclass
@@ -47,6 +53,8 @@ class LineAnalysis:
     sp: np.ndarray  # spectral envelope (n_frames, n_bins)
     ap: np.ndarray  # aperiodicity (n_frames, n_bins)
     method: str
+    onset_stretch: list[float] | None = None  # how much each syllable's onset may be lengthened
+    consonant: np.ndarray | None = None  # per frame: 1 inside consonants, 0 in vowels (smoothed)
 
 
 def _syllable_groups(notes: list[VocalNote]) -> list[list[VocalNote]]:
@@ -74,6 +82,28 @@ def _has_letters(text: str) -> bool:
 
 def _speakable_text(text: str) -> str:
     return re.sub(r"[^\w'\- ]", " ", text).strip()
+
+
+def _segment_key(seg: Segment, line_span: tuple[float, float]) -> tuple:
+    """Everything a segment's samples depend on besides its line, relative to its start (µs)."""
+    t0 = seg.start_s
+
+    def rel(t: float) -> int:
+        return int(round((t - t0) * 1e6))
+
+    return (rel(seg.end_s), tuple(rel(k) for k in seg.out_knots),
+            tuple((int(round(a * 1e6)), int(round(b * 1e6))) for a, b in seg.src_knots),
+            tuple((rel(a), rel(b), p) for a, b, p in seg.pitch_spans),
+            tuple((rel(n.start_s), rel(n.end_s), n.velocity) for n in seg.notes), rel(line_span[0]), rel(line_span[1]))
+
+
+def _onset_stretch(phones: list[Phone]) -> float:
+    """How much a syllable's onset may be lengthened when sung: fricatives, h and sonorants
+    carry well when held a little; stops and affricates keep their length."""
+    onset = "".join(p.symbols for p in phones if p.role == "onset")
+    if not onset or any(c in STOP_SYMBOLS for c in onset):
+        return 1.0
+    return MAX_ONSET_STRETCH
 
 
 def _is_diphthong(phones: list[Phone]) -> bool:
@@ -116,11 +146,13 @@ class WorldSinger(Singer):
         preset = resolve_voice(None if score.voice in ("", "default", None) else score.voice)
         if score.language not in ("en", "zh"):
             raise SpecError(f"vocal score language {score.language!r} is not valid (valid: en, zh)")
+        detune = float(score.extras.get("detune_cents", 0.0)) if isinstance(score.extras, dict) else 0.0
         duration_s = max(score.duration_s, max((n.end_s for n in score.notes), default=0.0))
         n_work = int(np.ceil(duration_s * WORK_RATE)) + WORK_RATE // 10
         out = np.zeros(n_work, dtype=np.float64)
         stats = {"speech_s": 0.0, "align_s": 0.0, "analysis_s": 0.0, "synthesis_s": 0.0}
         cache: dict[tuple, LineAnalysis] = {}
+        sung_segments: dict[tuple, np.ndarray] = {}
         earliest_s = 0.0
         for line_notes in self._lines(score):
             prepared = self._prepare_line(_syllable_groups(line_notes), score.language)
@@ -130,10 +162,23 @@ class WorldSinger(Singer):
             if key not in cache:
                 cache[key] = self._analyse_line(phones, groups, score.language, preset, stats)
             analysis = cache[key]
-            sung = [SungSyllable(g, t, d) for g, t, d in zip(groups, analysis.timings, analysis.diphthongs)]
+            stretch = analysis.onset_stretch or [1.0] * len(groups)
+            sung = [SungSyllable(g, t, d, k) for g, t, d, k in zip(groups, analysis.timings, analysis.diphthongs, stretch)]
             t0 = time.perf_counter()
-            for seg in plan_line(sung, earliest_s=earliest_s):
-                self._synthesise_segment(seg, analysis, out, preset)
+            segments = plan_line(sung, earliest_s=earliest_s)
+            if segments:
+                self._breathe(out, earliest_s, segments[0].start_s, preset)
+            line_span = (line_notes[0].start_s, line_notes[-1].end_s)
+            for seg in segments:
+                seg_key = (key, _segment_key(seg, line_span), detune)
+                if seg_key not in sung_segments:  # repeated lines sung the same way are synthesised once
+                    sung_segments[seg_key] = self._synthesise_segment(
+                        seg, analysis, preset, line_span=line_span, detune_cents=detune,
+                        seed=zlib.crc32(repr(seg_key[1]).encode()))
+                y = sung_segments[seg_key]
+                start = int(round(seg.start_s * WORK_RATE))
+                n = min(len(y), len(out) - start)
+                out[start:start + n] += y[:n]
                 earliest_s = max(earliest_s, seg.end_s)
             stats["synthesis_s"] += time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -237,6 +282,7 @@ class WorldSinger(Singer):
                     voiced[a:b] = False
                 voiced[b: int(t.coda_s / self.frame_s) + 1] = True
             diphthongs = [False] * len(timings)
+            onset_stretch = [MAX_ONSET_STRETCH if ini and ini not in STOP_INITIALS else 1.0 for _, ini in phones]
             method = "espeak"
             stats["align_s"] += time.perf_counter() - t1
         else:
@@ -261,6 +307,7 @@ class WorldSinger(Singer):
             f0, detected = self._f0(audio)
             voiced = phone_voicing(detected, syllables, spans, frame_s=self.frame_s)
             diphthongs = [_is_diphthong(s) for s in syllables]
+            onset_stretch = [_onset_stretch(s) for s in syllables]
             stats["align_s"] += time.perf_counter() - t1
         stats[f"lines_{method}"] = stats.get(f"lines_{method}", 0) + 1
         t2 = time.perf_counter()
@@ -272,7 +319,13 @@ class WorldSinger(Singer):
         sp = self._even_vowels(sp, timings)
         sp, ap = apply_timbre(sp, ap, preset, sample_rate=WORK_RATE)
         stats["analysis_s"] += time.perf_counter() - t2
-        return LineAnalysis(timings, diphthongs, f0, sp, ap, method)
+        consonant = np.zeros(len(f0))
+        for t in timings:
+            for a, b in ((t.onset_s, t.vowel_s), (t.coda_s, t.end_s)):
+                consonant[int(round(a / self.frame_s)): int(round(b / self.frame_s))] = 1.0
+        n = max(1, int(round(0.02 / self.frame_s)))  # the boost fades in and out over 20 ms
+        consonant = np.convolve(np.pad(consonant, n // 2, mode="edge"), np.ones(n) / n, mode="valid")[: len(f0)]
+        return LineAnalysis(timings, diphthongs, f0, sp, ap, method, onset_stretch, consonant)
 
     def _even_vowels(self, sp: np.ndarray, timings: list[SyllableTiming]) -> np.ndarray:
         """Bring weak (unstressed) vowels up towards the line's median vowel level, by at most
@@ -345,7 +398,10 @@ class WorldSinger(Singer):
         return np.concatenate(parts), offsets, ends
 
     # ---- synthesis ------------------------------------------------------------------------------
-    def _synthesise_segment(self, seg: Segment, analysis: LineAnalysis, out: np.ndarray, preset: VoicePreset) -> None:
+    def _synthesise_segment(self, seg: Segment, analysis: LineAnalysis, preset: VoicePreset, *,
+                            line_span: tuple[float, float], detune_cents: float = 0.0, seed: int = 0) -> np.ndarray:
+        """The samples (at ``WORK_RATE``, faded in and out) of one segment, to be added at
+        ``round(seg.start_s * WORK_RATE)``."""
         pw = _pyworld()
         fs, fp = WORK_RATE, self.frame_s
         n_frames = int(np.ceil((seg.end_s - seg.start_s) / fp)) + 2
@@ -360,25 +416,38 @@ class WorldSinger(Singer):
         voiced = analysis.f0[np.rint(src).astype(int)] > 0
         f0 = sung_f0(times, seg.pitch_spans, [(n.start_s, n.end_s) for n in seg.notes], frame_s=fp,
                      vibrato_rate_hz=preset.vibrato_rate_hz, vibrato_depth=preset.vibrato_depth_cents,
-                     roughness_cents=preset.roughness_cents, seed=int(round(seg.start_s * 1000)))
-        f0 = np.where(voiced, f0, 0.0)
-        sp = sp * self._velocity_gain(times, seg)[:, None] ** 2
+                     roughness_cents=preset.roughness_cents, seed=seed)
+        f0 = np.where(voiced, f0 * 2.0 ** (detune_cents / 1200.0), 0.0)
+        gain_db = self._velocity_gain_db(times, seg) + phrase_gain_db(times, *line_span)
+        if analysis.consonant is not None and CONSONANT_BOOST_DB:
+            gain_db = gain_db + CONSONANT_BOOST_DB * analysis.consonant[np.rint(src).astype(int)]
+        sp = sp * (10.0 ** (gain_db / 10.0))[:, None]
         y = pw.synthesize(np.ascontiguousarray(f0), np.ascontiguousarray(sp), np.ascontiguousarray(ap), fs,
                           fp * 1000)
-        start = int(round(seg.start_s * fs))
-        n = min(int(round((seg.end_s - seg.start_s) * fs)), len(y), len(out) - start)
-        if n <= 0:
-            return
+        n = min(int(round((seg.end_s - seg.start_s) * fs)), len(y))
         y = y[:n].copy()
         fade_in, fade_out = min(int(FADE_IN_S * fs), n // 2), min(int(FADE_OUT_S * fs), n // 2)
         y[:fade_in] *= np.sin(np.linspace(0.0, np.pi / 2, fade_in)) ** 2
         y[n - fade_out:] *= np.cos(np.linspace(0.0, np.pi / 2, fade_out)) ** 2
-        out[start:start + n] += y
+        return y
 
     @staticmethod
-    def _velocity_gain(times: np.ndarray, seg: Segment) -> np.ndarray:
-        """Amplitude factor per frame from the velocity of the note sung then (90 → 1)."""
+    def _velocity_gain_db(times: np.ndarray, seg: Segment) -> np.ndarray:
+        """Level (dB) per frame from the velocity of the note sung then."""
         starts = np.array([n.start_s for n in seg.notes])
         vel = np.array([n.velocity for n in seg.notes], dtype=np.float64)
         k = np.clip(np.searchsorted(starts, times, side="right") - 1, 0, len(starts) - 1)
-        return 10 ** ((vel[k] - 90.0) * 0.08 / 20)
+        return velocity_gain_db(vel[k])
+
+    @staticmethod
+    def _breathe(out: np.ndarray, rest_start_s: float, onset_s: float, preset: VoicePreset) -> None:
+        """Add a breath before a phrase starting at ``onset_s`` when the rest before it allows."""
+        span = breath_span(rest_start_s, onset_s)
+        if span is None:
+            return
+        start = int(round(span[0] * WORK_RATE))
+        y = breath_noise(span[1] - span[0], sample_rate=WORK_RATE, seed=start,
+                         rms=10 ** ((SPEECH_RMS_DBFS + BREATH_LEVEL_DB) / 20), formant_ratio=preset.formant_ratio)
+        n = min(len(y), len(out) - start)
+        if n > 0:
+            out[start:start + n] += y[:n]
