@@ -36,7 +36,7 @@ def load_spec(path: str, args) -> SongSpec:
     else:
         spec = SongSpec.from_yaml(p)
     overrides = {}
-    for name in ("seed", "voice", "tags"):
+    for name in ("seed", "voice", "tags", "voice_reference"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, help="override the spec's seed")
     r.add_argument("--voice", help="voice preset (see 'songwright voices')")
     r.add_argument("--tags", help="style tags, overriding the spec's")
+    r.add_argument("--voice-reference", dest="voice_reference",
+                   help="3-30 s recording of a voice to sing in (only with the singer's consent)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     r.set_defaults(func=cmd_render)
 

@@ -98,6 +98,10 @@ class SongPipeline:
         progress = StageProgress(STAGES, show=self.progress, on_stage=on_stage)
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         recover_dir(out_dir)
+        if spec.voice_reference:  # a bad reference is refused before anything is rendered
+            from .voice_jobs import read_reference
+
+            read_reference(spec.voice_reference)
         staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
         if staging.exists():
             shutil.rmtree(staging)
@@ -129,9 +133,19 @@ class SongPipeline:
             else:
                 stems = renderer.render(arrangement)
         n_samples = max(a.samples.shape[0] for a in stems.stems.values())
+        voice_info: dict = {}
         with progress.stage("sing"):
             if vocals is None:
                 vocal_score, vocals = self.sing(spec, lead_sheet, n_samples)
+                if vocal_score is not None and spec.voice_reference:
+                    from .voice_jobs import apply_voice_reference
+
+                    vocals, voice_info = apply_voice_reference(vocals, spec.voice_reference, vocal_score=vocal_score)
+                    vocals = fit_length(vocals, n_samples)
+                if vocal_score is not None:
+                    harmony = self.sing_harmonies(spec, lead_sheet, vocal_score, n_samples)
+                    if harmony is not None:
+                        stems = StemSet(dict(stems.stems) | {"harmony_vocals": harmony})
             else:
                 vocals = fit_length(vocals, n_samples)
         with progress.stage("mix"):
@@ -153,7 +167,7 @@ class SongPipeline:
                 "mix_params": result.params.to_dict() if result.params else None,
                 "accompaniment_params": result.accompaniment_params.to_dict() if result.accompaniment_params else None,
                 "versions": _versions(),
-            }
+            } | voice_info
         manifest["timings_s"] = dict(progress.timings_s)
         manifest_path = path_for(FILES["manifest"])
         folder = manifest_path.parent
@@ -174,6 +188,23 @@ class SongPipeline:
         if audio.sample_rate != SAMPLE_RATE:
             raise SpecError(f"singer returned {audio.sample_rate} Hz audio (valid: {SAMPLE_RATE})")
         return score, fit_length(audio, n_samples)
+
+    def sing_harmonies(self, spec: SongSpec, lead_sheet, vocal_score, n_samples: int) -> Audio | None:
+        """A stereo backing-vocal stem (a doubling and a third/sixth line) when the tags ask for
+        harmonies or a choir; None otherwise."""
+        from generators.style import parse_style
+        from voice.harmony import harmony_scores, harmony_stem
+
+        if not parse_style(lead_sheet.style_tags).harmonies:
+            return None
+        singer = self._backend("singer", spec)
+        parts = [(score, singer.sing(score)) for score in harmony_scores(vocal_score, lead_sheet) if score.notes]
+        if not parts:
+            return None
+        stem = harmony_stem(parts)
+        out = np.zeros((n_samples, 2), np.float32)
+        out[: min(n_samples, len(stem.samples))] = stem.samples[:n_samples, :2]
+        return Audio(out, stem.sample_rate)
 
     # ---- files --------------------------------------------------------------------------------
     def _write(self, path_for, spec, lead_sheet, arrangement, vocal_score, stems: StemSet, vocals, result, advance):

@@ -127,10 +127,15 @@ def test_level_kept_and_deterministic(two_notes, low_reference):
 
 def test_formant_warp_follows_the_reference(two_notes):
     src, _ = two_notes
-    high = formant_voice(speech_like_f0(220.0, 4.0), formants_hz=(840, 1440, 3120), seed=2)  # 1.2 x source
+    # the source sings around 245 Hz (speaks about 6 semitones lower); a voice speaking higher
+    # with formants 1.2 x the source's, and one speaking lower with formants 0.85 x
+    high = formant_voice(speech_like_f0(330.0, 4.0), formants_hz=(840, 1440, 3120), seed=2)
     conv = WorldConverter()
     conv.convert(src, high)
     assert 1.12 <= conv.last_plan.warp_ratio <= 1.25
+    low = formant_voice(speech_like_f0(110.0, 4.0), formants_hz=(595, 1020, 2210), seed=3)
+    conv.convert(src, low)
+    assert 0.85 <= conv.last_plan.warp_ratio <= 0.9
 
 
 def test_unshifted_conversion_filters_the_source(two_notes):
