@@ -4,15 +4,19 @@ For each example with lyrics the rule planner plans the lead sheet and the singe
 accompaniment, no mix). Per vocal stem:
 
 - WER of Whisper tiny.en (the target judge: FINDINGS measured pocketsphinx at 0.45 WER on plain
-  Piper speech, so it cannot tell good singing from bad) and of pocketsphinx, on the sung lyrics,
-  and on the same lines spoken by the bundled Piper voice (lines concatenated, 0.3 s apart);
-- raw pitch accuracy (voiced frames inside notes within 50 cents, harvest at 16 kHz) and voicing
-  recall (pipeline.quality.pitch_accuracy);
+  Piper speech, so it cannot tell good singing from bad) and of pocketsphinx, on the sung lyrics
+  (the whole stem, as the target is stated), and on the same lines spoken by the bundled Piper
+  voice (lines concatenated, 0.3 s apart); also Whisper on each line's clip alone ("lines"), which
+  varies less with where Whisper's 30 s windows fall;
+- raw pitch accuracy (voiced frames inside notes within 50 cents, harvest at 16 kHz, as
+  pipeline.quality.pitch_accuracy) and voicing recall; the same windows read with dio (5 ms),
+  whose voicing does not spill over unvoiced consonants the way harvest's 50 ms window does;
 - median |vowel onset - note start| over syllables whose vowel onset is a voicing onset;
 - clicks (unexplained sample steps) and spectral-flux spikes within 10 ms of note/line boundaries.
 
 Then resemblyzer similarity between every pair of voice presets (the first two lines of pop.yaml,
-planned for each preset's range) and the singer's time for a 3-minute song.
+planned for each preset's range), each preset's per-line WER, and the singer's wall and CPU time
+for a 3-minute song (the machine is shared: CPU time is the steadier figure).
 
 Run: .venv/bin/python benchmarks/vocal_quality.py [--only pop,waltz] [--out DIR] [--no-asr]
 """
@@ -47,8 +51,9 @@ def plan_score(spec, *, voice: str | None = None):
     return sheet, vocal_score_from_leadsheet(sheet, voice=name)
 
 
-def spoken_reference(lines: list[str]) -> np.ndarray:
-    """The lines spoken by the bundled Piper voice, 0.3 s apart, at 44.1 kHz."""
+def spoken_reference(lines: list[str]) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """The lines spoken by the bundled Piper voice, 0.3 s apart, at 44.1 kHz, and each line's
+    (start_s, end_s) in it."""
     from piper.config import SynthesisConfig
     from scipy.signal import resample_poly
 
@@ -56,12 +61,27 @@ def spoken_reference(lines: list[str]) -> np.ndarray:
 
     voice, _ = piper_voice()
     cfg = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
-    parts = []
+    rate = voice.config.sample_rate
+    parts, spans, pos = [], [], 0
     for line in lines:
-        for chunk in voice.synthesize(line, syn_config=cfg):
-            parts.append(chunk.audio_float_array.astype(np.float64))
-        parts.append(np.zeros(int(0.3 * voice.config.sample_rate)))
-    return resample_poly(np.concatenate(parts), SR, voice.config.sample_rate)
+        audio = np.concatenate([c.audio_float_array.astype(np.float64) for c in voice.synthesize(line, syn_config=cfg)])
+        spans.append((pos / rate, (pos + len(audio)) / rate))
+        parts += [audio, np.zeros(int(0.3 * rate))]
+        pos += len(audio) + int(0.3 * rate)
+    return resample_poly(np.concatenate(parts), SR, rate), spans
+
+
+def per_line_wer(mono: np.ndarray, spans: list[tuple[float, float]], lines: list[str]) -> float:
+    """Whisper WER over all words, each line transcribed from its own clip."""
+    from voice import judges
+
+    errors = words = 0.0
+    for (a, b), text in zip(spans, lines):
+        ref = judges.normalise_words(text)
+        clip = mono[int(max(a, 0.0) * SR): int(b * SR)]
+        errors += judges.word_error_rate(ref, judges.whisper_transcript(clip, SR)) * len(ref)
+        words += len(ref)
+    return errors / max(words, 1)
 
 
 def measure_stem(score, mono: np.ndarray, *, asr: bool) -> dict:
@@ -73,13 +93,22 @@ def measure_stem(score, mono: np.ndarray, *, asr: bool) -> dict:
     if asr and score.language == "en":
         for judge, fn in (("whisper", judges.whisper_transcript), ("sphinx", judges.pocketsphinx_transcript)):
             row[f"wer_{judge}"] = judges.word_error_rate(" ".join(lines), fn(mono, SR))
-        spoken = spoken_reference(lines)
+        spoken, spans = spoken_reference(lines)
         row["wer_whisper_spoken"] = judges.word_error_rate(" ".join(lines), judges.whisper_transcript(spoken, SR))
         row["wer_sphinx_spoken"] = judges.word_error_rate(" ".join(lines), judges.pocketsphinx_transcript(spoken, SR))
+        sung_spans = [(l.start_s - 0.25, l.end_s + 0.25) for l in score.lines]
+        row["wer_lines"] = per_line_wer(mono, sung_spans, lines)
+        row["wer_lines_spoken"] = per_line_wer(spoken, spans, lines)
     mono16 = judges._to_16k(mono, SR)
     pa = pitch_accuracy(mono16, 16000, [(n.start_s, n.end_s, n.pitch) for n in score.notes])
     row["pitch_acc"], row["voicing"] = pa["raw_pitch_accuracy"], pa["voicing_recall"]
     f0, t = judges.f0_dio(mono, SR)
+    hits = frames = 0
+    for n in score.notes:  # the same windows as pipeline.quality, read with dio (5 ms frames)
+        v = f0[(t >= n.start_s + 0.06) & (t < n.end_s - 0.03) & (f0 > 0)]
+        hits += int((np.abs(1200 * np.log2(v / (440.0 * 2 ** ((n.pitch - 69) / 12)))) <= 50).sum())
+        frames += len(v)
+    row["pitch_acc_dio"] = hits / max(frames, 1)
     notes = judges.onset_notes(score)
     errs = judges.vowel_onset_errors(f0, t, notes)
     found = errs[~np.isnan(errs)]
@@ -92,26 +121,33 @@ def measure_stem(score, mono: np.ndarray, *, asr: bool) -> dict:
     return row
 
 
-def preset_similarity(spec) -> tuple[dict, dict]:
+def preset_similarity(spec, *, asr: bool) -> tuple[dict, dict, dict]:
+    """Resemblyzer similarity of every pair of presets singing the first two lines of ``spec``
+    (each planned in its own range), each preset's sung range, and (with ``asr``) each preset's
+    per-line Whisper WER on the first ten lines."""
     from voice import judges
     from voice.presets import PRESETS
     from voice.world_singer import WorldSinger
 
-    embeddings, ranges = {}, {}
+    embeddings, ranges, wers = {}, {}, {}
     for name in PRESETS:
-        sheet, score = plan_score(spec, voice=name)
-        score.notes = [n for n in score.notes if n.line < 2]
-        score.lines = score.lines[:2]
-        score.duration_s = score.lines[-1].end_s + 0.5
-        audio = WorldSinger().sing(score)
-        embeddings[name] = judges.speaker_embedding(audio.mono(), SR)
-        ranges[name] = (min(n.pitch for n in score.notes), max(n.pitch for n in score.notes))
+        _, score = plan_score(spec, voice=name)
+        audio = WorldSinger().sing(score).mono()
+        two = score.lines[:2]
+        clip = audio[int((two[0].start_s - 0.3) * SR): int((two[-1].end_s + 0.3) * SR)]
+        embeddings[name] = judges.speaker_embedding(clip, SR)
+        notes = [n.pitch for n in score.notes]
+        ranges[name] = (min(notes), max(notes))
+        if asr:
+            ten = score.lines[:10]
+            wers[name] = per_line_wer(audio, [(l.start_s - 0.25, l.end_s + 0.25) for l in ten], [l.text for l in ten])
     pairs = {f"{a}/{b}": judges.similarity(embeddings[a], embeddings[b])
              for a, b in itertools.combinations(embeddings, 2)}
-    return pairs, ranges
+    return pairs, ranges, wers
 
 
 def three_minute_singer_time() -> dict:
+    """Wall and CPU time of the singer on a 3-minute song (benchmarks/render_speed.py's spec)."""
     from pipeline import SongSpec
     from render_speed import spec_text
     from voice.world_singer import WorldSinger
@@ -119,9 +155,10 @@ def three_minute_singer_time() -> dict:
     spec = SongSpec.from_text(spec_text("3min"), source="3min.yaml")
     _, score = plan_score(spec)
     singer = WorldSinger()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     singer.sing(score)
     return {"song_s": round(score.duration_s, 1), "sing_s": round(time.perf_counter() - t0, 2),
+            "sing_cpu_s": round(time.process_time() - c0, 2),
             "stages_s": {k: round(v, 2) for k, v in singer.last_stats.items()}}
 
 
@@ -160,8 +197,9 @@ def main() -> None:
             Audio(audio.samples, SR).save(Path(args.out) / f"{name}.wav")
         rows[name] = {"voice": score.voice, "song_s": round(score.duration_s, 1), "sing_s": sing_s,
                       **measure_stem(score, audio.mono(), asr=not args.no_asr)}
-    cols = ["voice", "song_s", "sing_s", "wer_whisper", "wer_whisper_spoken", "wer_sphinx", "wer_sphinx_spoken",
-            "pitch_acc", "voicing", "onset_ms", "onset_n", "clicks", "flux_spikes"]
+    cols = ["voice", "song_s", "sing_s", "wer_whisper", "wer_whisper_spoken", "wer_lines", "wer_lines_spoken",
+            "wer_sphinx", "wer_sphinx_spoken", "pitch_acc", "pitch_acc_dio", "voicing", "onset_ms", "onset_n",
+            "clicks", "flux_spikes"]
     print(f"Piper voice load: {load_s:.2f} s")
     print("| example | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
@@ -170,12 +208,15 @@ def main() -> None:
     result = {"examples": rows}
     skip = set(args.skip.split(","))
     if "voices" not in skip:
-        pairs, ranges = preset_similarity(SongSpec.from_yaml(ROOT / EXAMPLES["pop"]))
-        print("\nresemblyzer similarity between presets (target <= 0.80):")
+        pairs, ranges, wers = preset_similarity(SongSpec.from_yaml(ROOT / EXAMPLES["pop"]), asr=not args.no_asr)
+        print("\nresemblyzer similarity between presets, first two lines of pop.yaml (target <= 0.80):")
         for pair, s in sorted(pairs.items(), key=lambda kv: -kv[1]):
             print(f"  {pair:<20} {s:.3f}")
         print(f"  max {max(pairs.values()):.3f}; sung ranges (MIDI): {ranges}")
-        result["similarity"] = pairs
+        if wers:
+            print("  per-line Whisper WER, first ten lines of pop.yaml, by preset: "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in wers.items()))
+        result["similarity"], result["wer_by_voice"] = pairs, wers
     if "speed" not in skip:
         speed = three_minute_singer_time()
         print(f"\nsinger time, 3-minute song: {speed}")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from representations.atomic import atomic_write_text, replace_dir
+from representations.atomic import atomic_write_text, recover_dir, replace_dir
 from representations.audio import Audio, StemSet
 from representations.audio_input import read_audio_input
 from representations.errors import SongFolderError, SongwrightError
@@ -122,6 +122,20 @@ def apply_voice_reference(vocals: Audio, reference_path: str | Path, *, vocal_sc
 
 
 # ---- clone-voice ------------------------------------------------------------------------------
+def _remix(song: Song, vocals: Audio) -> tuple[Audio, dict | None]:
+    """The song's stems mixed again with new lead ``vocals`` by the song's own mixer backend, and
+    the gains the mix was mastered with (None when the mixer does not report them)."""
+    import inspect
+
+    from . import backends
+
+    mixer = backends.create("mixer", song.manifest.get("backends", {}).get("mixer"))
+    stems = StemSet.load(song.path("stems"))
+    kwargs = {"with_accompaniment": False} if "with_accompaniment" in inspect.signature(mixer.mix_song).parameters else {}
+    result = mixer.mix_song(stems, vocals=vocals, **kwargs)
+    return result.mix, (result.params.to_dict() if result.params is not None else None)
+
+
 def _link_or_copy(src: str, dst: str) -> None:
     try:
         os.link(src, dst)
@@ -164,10 +178,9 @@ def clone_voice(song_dir: str | Path, reference_path: str | Path, out_dir: str |
     -------
     Song
         The new folder: ``vocals.wav`` and ``mix.wav`` rewritten, ``manifest.json`` updated
-        (voice, voice_reference, voice_conversion), everything else byte-identical.
+        (voice, voice_reference, voice_conversion, mix_params, timings), everything else
+        byte-identical (stems, a harmony stem included, stay as they were).
     """
-    from . import backends
-
     song = Song.open(song_dir)
     source = Path(song_dir)
     if out_dir is None:
@@ -184,10 +197,10 @@ def clone_voice(song_dir: str | Path, reference_path: str | Path, out_dir: str |
     vocals = Audio.load(song.path("vocals"))
     converted, info = apply_voice_reference(vocals, reference_path, vocal_score=song.vocal_score, backend=backend,
                                             converter=converter)
-    mixer = backends.create("mixer", song.manifest.get("backends", {}).get("mixer"))
-    mix = mixer.mix(StemSet.load(song.path("stems")), vocals=converted)
+    mix, mix_params = _remix(song, converted)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    recover_dir(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
     if staging.exists():
         shutil.rmtree(staging)
@@ -197,6 +210,8 @@ def clone_voice(song_dir: str | Path, reference_path: str | Path, out_dir: str |
         converted.save(staging / FILES["vocals"])
         mix.save(staging / FILES["mix"])
         manifest = dict(song.manifest) | info
+        if mix_params is not None:  # edits re-mix regions with the gains the mix was made with
+            manifest["mix_params"] = mix_params
         manifest["timings_s"] = dict(song.manifest.get("timings_s", {})) | {
             "clone_voice": round(time.perf_counter() - t0, 3)}
         atomic_write_text(staging / FILES["manifest"], json.dumps(manifest, indent=1, ensure_ascii=False))

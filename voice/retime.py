@@ -22,7 +22,6 @@ MIN_SUNG_ONSET_S = 0.07  # a shorter fricative, h or sonorant onset is lengthene
 MAX_CODA_S = 0.15  # coda consonants last at most this long
 LEAD_SHARE = 0.3  # an onset takes at most this share of the time since the note before
 CODA_SHARE = 0.4  # a coda takes at most this share of its syllable's sung time
-TRANSITION_STRETCH = 1.0  # a vowel's edges (formant transitions) are sung this much slower than spoken
 
 
 @dataclass
@@ -88,13 +87,12 @@ def _vowel_pieces(seg: Segment, out_a: float, out_b: float, src_a: float, src_b:
         return
     p0, p1 = (0.15, 0.45) if diphthong else (0.25, 0.75)
     head, tail = p0 * d_src, (1 - p1) * d_src
-    k = TRANSITION_STRETCH if (head + tail) * TRANSITION_STRETCH < 0.5 * d_out else 1.0
-    if d_out <= d_src or (head + tail) * k >= d_out:
+    if d_out <= d_src or head + tail >= d_out:
         seg.add_piece(out_a, out_b, src_a, src_b)
         return
-    seg.add_piece(out_a, out_a + k * head, src_a, src_a + head)
-    seg.add_piece(out_a + k * head, out_b - k * tail, src_a + head, src_b - tail)
-    seg.add_piece(out_b - k * tail, out_b, src_b - tail, src_b)
+    seg.add_piece(out_a, out_a + head, src_a, src_a + head)
+    seg.add_piece(out_a + head, out_b - tail, src_a + head, src_b - tail)
+    seg.add_piece(out_b - tail, out_b, src_b - tail, src_b)
 
 
 def plan_line(syllables: list[SungSyllable], *, earliest_s: float = 0.0) -> list[Segment]:

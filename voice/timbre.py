@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
+TILT_PIVOT_HZ = 1000.0  # presets tilt the envelope above this; the first formant is left as it is
+
+
 def warp_envelope(sp: np.ndarray, ratio: float) -> np.ndarray:
     """Move a spectral envelope along the frequency axis.
 
@@ -61,7 +64,7 @@ def add_breathiness(ap: np.ndarray, amount: float, *, sample_rate: int) -> np.nd
 
 
 def warp_envelope_curve(sp: np.ndarray, ratio_low: float, ratio_high: float, *, sample_rate: int,
-                        low_hz: float = 1000.0, high_hz: float = 4000.0) -> np.ndarray:
+                        low_hz: float = 1500.0, high_hz: float = 3500.0) -> np.ndarray:
     """Move a spectral envelope along the frequency axis by a ratio that changes with frequency.
 
     Parameters
@@ -70,7 +73,8 @@ def warp_envelope_curve(sp: np.ndarray, ratio_low: float, ratio_high: float, *, 
         WORLD spectral envelope (power), bins evenly spaced from 0 Hz to Nyquist.
     ratio_low, ratio_high : float
         Frequency scale below ``low_hz`` and above ``high_hz`` (log-interpolated between): the
-        first formants and the upper ones of a vocal tract move by different amounts. Valid: 0.5–2.
+        first two formants (which tell the vowel) and the upper ones (which tell the speaker)
+        move by different amounts. Valid: 0.5–2.
     sample_rate : int
         Sample rate in Hz the envelope belongs to.
     low_hz, high_hz : float
@@ -209,7 +213,7 @@ def apply_timbre(sp: np.ndarray, ap: np.ndarray, preset, *, sample_rate: int) ->
     """
     high = getattr(preset, "formant_ratio_high", None) or preset.formant_ratio
     sp = warp_envelope_curve(sp, preset.formant_ratio, high, sample_rate=sample_rate)
-    sp = spectral_tilt(sp, getattr(preset, "tilt_db_per_octave", 0.0), sample_rate=sample_rate)
+    sp = spectral_tilt(sp, getattr(preset, "tilt_db_per_octave", 0.0), sample_rate=sample_rate, pivot_hz=TILT_PIVOT_HZ)
     sp = formant_contrast(sp, getattr(preset, "formant_contrast", 1.0), sample_rate=sample_rate)
     for centre_hz, gain_db in getattr(preset, "resonances", ()):
         sp = resonance(sp, centre_hz, gain_db, sample_rate=sample_rate)

@@ -1,0 +1,136 @@
+"""Voice presets: ranges, choice by tags and names, the timbre transforms, and that the presets
+sound like different people (resemblyzer similarity between every pair at most 0.8)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from generators.style import parse_style
+from representations.errors import SpecError
+from voice.presets import PRESETS, resolve_voice
+from voice.timbre import (add_breathiness, apply_timbre, formant_contrast, resonance, spectral_tilt, warp_envelope,
+                          warp_envelope_curve)
+
+SR = 22050
+N_BINS = 513
+FREQS = np.linspace(0.0, SR / 2, N_BINS)
+
+
+def peak_envelope(*centres_hz: float) -> np.ndarray:
+    """A 2-frame power envelope with narrow peaks at ``centres_hz`` over a -60 dB floor."""
+    sp = np.full((2, N_BINS), 1e-6)
+    for c in centres_hz:
+        sp[:, int(round(c / (SR / 2) * (N_BINS - 1)))] = 1.0
+    return sp
+
+
+def peak_hz(row: np.ndarray, lo_hz: float, hi_hz: float) -> float:
+    sel = (FREQS >= lo_hz) & (FREQS <= hi_hz)
+    return float(FREQS[sel][np.argmax(row[sel])])
+
+
+# ---- presets --------------------------------------------------------------------------------------
+def test_two_female_two_male_with_documented_ranges():
+    genders = [p.gender for p in PRESETS.values()]
+    assert genders.count("female") >= 2 and genders.count("male") >= 2
+    for p in PRESETS.values():
+        assert 36 <= p.low < p.high <= 84 and p.high - p.low >= 12, p  # at least an octave
+        assert p.description and "–" in p.range_name
+        assert 5.0 <= p.vibrato_rate_hz <= 6.5 and 0 < p.vibrato_depth_cents <= 60
+    lows = {p.name: p.low for p in PRESETS.values()}
+    assert lows["joe"] < lows["tenor"] < lows["alto"] < lows["soprano"]  # distinct registers
+
+
+@pytest.mark.parametrize("tags, gender", [("pop, female vocals", "female"), ("ballad, male vocals", "male"),
+                                          ("流行, 女声", "female"), ("摇滚, 男声", "male"), ("pop", "male")])
+def test_tags_choose_the_voice(tags, gender):
+    assert resolve_voice(None, parse_style(tags).vocal).gender == gender
+
+
+def test_a_named_preset_wins_and_an_unknown_one_is_an_error():
+    assert resolve_voice("soprano", "male").name == "soprano"
+    with pytest.raises(SpecError, match="valid: joe, tenor, alto, soprano, child"):
+        resolve_voice("darth")
+
+
+def test_voices_command_prints_every_preset_and_range(capsys):
+    from pipeline.cli import main
+
+    assert main(["voices"]) == 0
+    out = capsys.readouterr().out
+    for p in PRESETS.values():
+        assert p.name in out and p.range_name in out
+
+
+# ---- timbre transforms ----------------------------------------------------------------------------
+def test_warp_curve_moves_vowel_and_speaker_formants_separately():
+    sp = peak_envelope(500.0, 5000.0)
+    warped = warp_envelope_curve(sp, 1.2, 0.9, sample_rate=SR)
+    assert peak_hz(warped[0], 300, 1500) == pytest.approx(600, abs=25)  # below 1.5 kHz: x1.2
+    assert peak_hz(warped[0], 3600, 8000) == pytest.approx(4500, abs=25)  # above 3.5 kHz: x0.9
+    assert np.allclose(warp_envelope_curve(sp, 1.1, 1.1, sample_rate=SR), warp_envelope(sp, 1.1))
+
+
+def test_tilt_resonance_and_contrast():
+    flat = np.ones((2, N_BINS))
+    tilted = 10 * np.log10(spectral_tilt(flat, 6.0, sample_rate=SR, pivot_hz=2000.0)[0])
+    assert np.abs(tilted[FREQS <= 2000]).max() < 1e-9  # the vowel region is left alone
+    assert tilted[np.argmin(np.abs(FREQS - 8000))] == pytest.approx(12.0, abs=0.1)  # two octaves up: +12 dB
+    ring = 10 * np.log10(resonance(flat, 3000.0, 6.0, sample_rate=SR)[0])
+    assert ring[np.argmin(np.abs(FREQS - 3000))] == pytest.approx(6.0, abs=0.1) and abs(ring[5]) < 0.1
+    assert np.allclose(formant_contrast(flat, 1.5, sample_rate=SR), flat)  # nothing to sharpen
+    sp = peak_envelope(1000.0) + 1e-3
+    sharper = formant_contrast(sp, 1.5, sample_rate=SR)
+    assert sharper[0].max() / np.median(sharper[0]) > sp[0].max() / np.median(sp[0])
+    ap = np.full((2, N_BINS), 0.1)
+    assert (add_breathiness(ap, 0.3, sample_rate=SR) >= ap).all()
+    for bad in (lambda: spectral_tilt(flat, 20.0, sample_rate=SR), lambda: resonance(flat, 1000.0, 30.0, sample_rate=SR),
+                lambda: formant_contrast(flat, 3.0, sample_rate=SR), lambda: warp_envelope_curve(flat, 1.0, 2.5, sample_rate=SR)):
+        with pytest.raises(ValueError, match="valid"):
+            bad()
+
+
+def test_apply_timbre_of_every_preset_keeps_shapes_and_ranges():
+    sp = peak_envelope(700.0, 1200.0, 2600.0) + 1e-4
+    ap = np.full((2, N_BINS), 0.2)
+    for p in PRESETS.values():
+        sp2, ap2 = apply_timbre(sp, ap, p, sample_rate=SR)
+        assert sp2.shape == sp.shape and ap2.shape == ap.shape and np.isfinite(sp2).all()
+        assert (ap2 >= 0).all() and (ap2 <= 1).all()
+        first = peak_hz(sp2[0], 400, 1000)  # the first formant follows the preset's formant ratio
+        assert first == pytest.approx(700 * p.formant_ratio, abs=30), p.name
+
+
+# ---- identity -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def embeddings():
+    """Resemblyzer embedding of the first two lines of examples/pop.yaml sung by each preset
+    (planned in that preset's range)."""
+    pytest.importorskip("resemblyzer")
+    from pipeline import SongSpec
+    from voice.judges import speaker_embedding
+    from voice.score import vocal_score_from_leadsheet
+    from voice.world_singer import WorldSinger
+    from generators.rule_planner import RulePlanner
+
+    spec = SongSpec.from_yaml("examples/pop.yaml")
+    out = {}
+    for name in PRESETS:
+        sheet = RulePlanner().plan(spec.model_copy(update={"voice": name}), seed=spec.seed)
+        score = vocal_score_from_leadsheet(sheet, voice=name)
+        score.notes = [n for n in score.notes if n.line < 2]
+        start, end = score.lines[0].start_s, score.lines[1].end_s
+        audio = WorldSinger().sing(score).mono()[int((start - 0.3) * 44100): int((end + 0.3) * 44100)]
+        out[name] = speaker_embedding(audio, 44100)
+    return out
+
+
+def test_presets_sound_like_different_people(embeddings):
+    from voice.judges import similarity
+
+    pairs = {(a, b): similarity(embeddings[a], embeddings[b]) for a, b in itertools.combinations(embeddings, 2)}
+    worst = max(pairs, key=pairs.get)
+    assert pairs[worst] <= 0.80, (worst, round(pairs[worst], 3))  # same person: about 0.9
