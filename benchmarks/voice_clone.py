@@ -15,7 +15,7 @@ Per conversion:
   (target: at most 10 points worse);
 * speed: song seconds per conversion second (target: at least 20x real time).
 
-Run: .venv/bin/python benchmarks/voice_clone.py [--methods world,knn,shift-only,resing] [--quick]
+Run: .venv/bin/python benchmarks/voice_clone.py [--methods world,no-frame-matching,shift-only,resing] [--quick]
 """
 
 from __future__ import annotations
@@ -47,9 +47,11 @@ LYRICS = ["Walking down the empty road tonight", "counting every star above the 
           "we are shining brighter than the sun", "every heartbeat tells me what I know"]
 SONGS = [("male", "pop, piano, male vocals, 100 BPM"), ("female", "pop, piano, female vocals, 100 BPM")]
 METHODS = {
-    "world": {},  # the default: octave move, envelope warp, half-strength average envelope, aperiodicity
-    "knn": {"frame_matching": 0.5},  # plus frame-by-frame envelopes of the nearest reference frames
-    "shift-only": {"warp": False, "envelope_strength": 0.0, "ap_strength": 0.0},
+    # the default: octave move, envelope warp, half-strength average envelope and aperiodicity,
+    # each frame half-way to its nearest reference frames
+    "world": {},
+    "no-frame-matching": {"frame_matching": 0.0},  # the same without the frame matching
+    "shift-only": {"warp": False, "envelope_strength": 0.0, "ap_strength": 0.0, "frame_matching": 0.0},
     "resing": {},  # re-sing the vocal score shifted by the octave, then convert that (no further shift)
 }
 
@@ -140,7 +142,8 @@ def render_songs(folder: Path, n_lines: int):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--methods", default="world,knn,shift-only", help=f"comma-separated, from {', '.join(METHODS)}")
+    ap.add_argument("--methods", default="world,no-frame-matching,shift-only",
+                    help=f"comma-separated, from {', '.join(METHODS)}")
     ap.add_argument("--quick", action="store_true", help="three references, four lyric lines")
     ap.add_argument("--lines", type=int, default=6, help="lyric lines per song")
     args = ap.parse_args()
@@ -182,19 +185,23 @@ def main() -> None:
                     speeds[method].append(vocals.duration_s / dt)
                     after = measure(out.mono(), out.sample_rate, notes, lyrics, target, shift)
                     rows.append((song_name, label, method, shift, before, after, vocals.duration_s / dt))
-                    print(f"{song_name:6s} {label:28s} {method:10s} {shift:+3d}  sim {before['sim']:.3f}->{after['sim']:.3f} "
-                          f"({after['sim'] - before['sim']:+.3f})  pitch {before['pitch']:.3f}->{after['pitch']:.3f}  "
+                    print(f"{song_name:6s} {label:28s} {method:10s} {shift:+3d}  "
+                          f"sim {before['sim']:.3f}->{after['sim']:.3f} ({after['sim'] - before['sim']:+.3f})  "
+                          f"pitch {before['pitch']:.3f}->{after['pitch']:.3f}  "
                           f"WER whisper {before['wer_whisper']:.2f}->{after['wer_whisper']:.2f}  "
-                          f"sphinx {before['wer_sphinx']:.2f}->{after['wer_sphinx']:.2f}  {vocals.duration_s / dt:5.1f}x",
+                          f"sphinx {before['wer_sphinx']:.2f}->{after['wer_sphinx']:.2f}  "
+                          f"{vocals.duration_s / dt:5.1f}x",
                           flush=True)
     print()
-    print("| method | Δsim mean | Δsim min | Δpitch acc mean (worst) | ΔWER Whisper mean (worst) | ΔWER pocketsphinx mean | speed (x real time, median) |")
+    print("| method | Δsim mean | Δsim min | Δpitch acc mean (worst) | ΔWER Whisper mean (worst) "
+          "| ΔWER pocketsphinx mean | speed (x real time, median) |")
     print("|---|---|---|---|---|---|---|")
     for method in methods:
         r = [x for x in rows if x[2] == method]
         d = lambda key: np.array([a[key] - b[key] for _, _, _, _, b, a, _ in r])  # noqa: E731
         print(f"| {method} | {d('sim').mean():+.3f} | {d('sim').min():+.3f} | {100 * d('pitch').mean():+.1f} "
-              f"({100 * d('pitch').min():+.1f}) | {100 * d('wer_whisper').mean():+.1f} ({100 * d('wer_whisper').max():+.1f}) "
+              f"({100 * d('pitch').min():+.1f}) | {100 * d('wer_whisper').mean():+.1f} "
+              f"({100 * d('wer_whisper').max():+.1f}) "
               f"| {100 * d('wer_sphinx').mean():+.1f} | {np.median(speeds[method]):.1f} |")
 
 

@@ -11,14 +11,14 @@ def _converter(args):
 
     kwargs = {"register": args.register} if hasattr(args, "register") else {}
     if args.backend == "neural":
-        if args.frame_matching:
+        if args.frame_matching is not None:
             raise SongwrightError("--frame-matching is for --backend world (got --backend neural)")
         return make_converter("neural", checkpoint_dir=args.checkpoint, **kwargs)
     if args.checkpoint:
         raise SongwrightError(f"--checkpoint is for --backend neural (got --backend {args.backend})")
-    if not 0.0 <= args.frame_matching <= 1.0:
-        raise SongwrightError(f"--frame-matching {args.frame_matching}: not valid (valid: 0-1)")
-    if args.backend == "world":
+    if args.frame_matching is not None:
+        if not 0.0 <= args.frame_matching <= 1.0:
+            raise SongwrightError(f"--frame-matching {args.frame_matching}: not valid (valid: 0-1)")
         kwargs["frame_matching"] = args.frame_matching
     return make_converter(args.backend, **kwargs)
 
@@ -60,8 +60,9 @@ def _common(p) -> None:
     p.add_argument("--backend", default="world", help="voice converter: world (default, no weights) or neural")
     p.add_argument("--checkpoint", help="checkpoint folder for --backend neural (config.json, model.safetensors; "
                                         "default $SONGWRIGHT_MODELS_DIR/voice-conversion)")
-    p.add_argument("--frame-matching", type=float, default=0.0,
-                   help="0-1: move each frame towards the nearest reference frames (closer voice, less clear words)")
+    p.add_argument("--frame-matching", type=float,
+                   help="0-1 (world backend, default 0.5): how far each frame moves towards the nearest reference "
+                        "frames; higher is closer to the reference voice, lower keeps words clearer")
 
 
 def add_commands(sub) -> None:

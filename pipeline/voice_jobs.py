@@ -131,7 +131,8 @@ def _remix(song: Song, vocals: Audio) -> tuple[Audio, dict | None]:
 
     mixer = backends.create("mixer", song.manifest.get("backends", {}).get("mixer"))
     stems = StemSet.load(song.path("stems"))
-    kwargs = {"with_accompaniment": False} if "with_accompaniment" in inspect.signature(mixer.mix_song).parameters else {}
+    takes_flag = "with_accompaniment" in inspect.signature(mixer.mix_song).parameters
+    kwargs = {"with_accompaniment": False} if takes_flag else {}
     result = mixer.mix_song(stems, vocals=vocals, **kwargs)
     return result.mix, (result.params.to_dict() if result.params is not None else None)
 

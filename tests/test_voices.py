@@ -128,11 +128,11 @@ def embeddings():
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="issue 3 target not yet met: soprano and child presets measured 0.87 "
-                   "resemblyzer similarity, above 0.8")
 def test_presets_sound_like_different_people(embeddings):
     from voice.judges import similarity
 
     pairs = {(a, b): similarity(embeddings[a], embeddings[b]) for a, b in itertools.combinations(embeddings, 2)}
     worst = max(pairs, key=pairs.get)
-    assert pairs[worst] <= 0.80, (worst, round(pairs[worst], 3))  # same person: about 0.9
+    # measured 0.79 at most here (joe/alto); the same speaker singing other words measures about 0.9.
+    # On other lines the closest pair (alto/child) measured up to 0.87 (benchmarks/vocal_quality.py).
+    assert pairs[worst] <= 0.80, (worst, round(pairs[worst], 3))

@@ -10,14 +10,17 @@ The default backend ``"world"`` needs no model weights. Both recordings are anal
 * the spectral envelope is warped along frequency by the ratio that best lines up the two
   average envelopes (vocal tract length), then corrected by a smoothed, partial-strength
   difference of the average envelopes (formant levels and spectral tilt);
-* aperiodicity moves part of the way to the reference's average (breathiness).
+* aperiodicity moves part of the way to the reference's average (breathiness; only when the
+  result is re-synthesised, see below).
 
 When the melody moves, the result is synthesised (:func:`voice.conversion_synth.synthesize`);
 when it stays, the source itself is filtered by the ratio of new to old envelope
 (:func:`voice.conversion_synth.filter_by_envelope`), which keeps its excitation untouched (a WORLD
 re-synthesis of sung vocals alone costs about 10 points of Whisper word error rate). Either way
-the output has the source's rate, length and loudness. Optionally (``frame_matching``) each
-voiced frame's envelope moves towards those of its nearest reference frames.
+the output has the source's rate, length and loudness. Each voiced frame's envelope also moves
+half-way (``frame_matching``) towards the mean of its nearest reference frames (compared by
+voice-normalised mel cepstra): benchmarks/voice_clone.py measured +0.08 speaker similarity with
+it against +0.05 without, for 4 more points of Whisper word error rate.
 A neural backend (``"neural"``, :mod:`voice.conversion_neural`) plugs into the same role.
 """
 
@@ -104,8 +107,8 @@ class WorldConverter(VoiceConverter):
     smoothing_octaves : float
         Width of the smoothing of the envelope difference, in octaves.
     frame_matching : float
-        Share (0-1) of each voiced frame's envelope replaced by the mean of its nearest reference
-        frames: closer to the reference voice, less intelligible (see benchmarks/voice_clone.py).
+        Share (0-1) of each voiced frame's log envelope replaced by the mean of its 8 nearest
+        reference frames: closer to the reference voice, less intelligible at 1.
     filter_when_unshifted : bool
         With no melody move, filter the source instead of re-synthesising it.
     seed : int
@@ -116,11 +119,12 @@ class WorldConverter(VoiceConverter):
 
     def __init__(self, *, register: str = "octave", shift_semitones: int | None = None, warp: bool = True,
                  envelope_strength: float = 0.5, ap_strength: float = 0.5, smoothing_octaves: float = 0.25,
-                 frame_matching: float = 0.0, filter_when_unshifted: bool = True, seed: int = 0):
+                 frame_matching: float = 0.5, filter_when_unshifted: bool = True, seed: int = 0):
         if register not in REGISTER_MODES:
             raise ValueError(f"register {register!r} is not valid (valid: {', '.join(REGISTER_MODES)})")
         if shift_semitones is not None and not -MAX_SHIFT_ST <= shift_semitones <= MAX_SHIFT_ST:
-            raise ValueError(f"shift {shift_semitones} semitones is not valid (valid: -{MAX_SHIFT_ST} to {MAX_SHIFT_ST})")
+            raise ValueError(f"shift {shift_semitones} semitones is not valid "
+                             f"(valid: -{MAX_SHIFT_ST} to {MAX_SHIFT_ST})")
         for label, v in (("envelope_strength", envelope_strength), ("ap_strength", ap_strength),
                          ("frame_matching", frame_matching)):
             if not 0.0 <= v <= 1.0:
@@ -201,7 +205,8 @@ class WorldConverter(VoiceConverter):
             log_sp = warp_log_env(log_sp, plan.warp_ratio)
         sp = params.sp.copy()
         log_sp = log_sp + plan.envelope_gain[None, :]
-        if frame_matching > 0 and plan.reference is not None and plan.reference.frames is not None:
+        if frame_matching > 0 and plan.source is not None and plan.reference is not None \
+                and plan.reference.frames is not None:
             from .conversion_profile import matched_envelopes
 
             vin = params.voiced[active]

@@ -178,7 +178,7 @@ class NeuralConverter(VoiceConverter):
     def _features(self, sp: np.ndarray) -> np.ndarray:
         import pyworld
 
-        return pyworld.code_spectral_envelope(np.ascontiguousarray(np.maximum(sp, 1e-20)), WORK_RATE,
+        return pyworld.code_spectral_envelope(np.ascontiguousarray(np.maximum(sp, 1e-20), dtype=np.float64), WORK_RATE,
                                               self.config.n_features)
 
     def convert(self, audio: Audio, reference: Audio, *, source_midi: float | None = None) -> Audio:

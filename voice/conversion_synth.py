@@ -24,6 +24,7 @@ N_FFT = 1024  # WORLD's FFT size at 22.05 kHz (f0 floor 71 Hz), also the STFT si
 F0_FLOOR_HZ = 60.0
 F0_CEIL_HZ = 1000.0
 DIO_SPEED = 4  # dio decimation: F0 and voicing as at speed 1 on sung vocals (>99% frames agree)
+BLOCK = 1024  # frames processed at once (memory)
 SILENCE_DB = -55.0  # frames this far below the loudest one are not analysed (silence)
 # power scale between WORLD envelopes and this synthesiser, measured against pyworld.synthesize
 _LEVEL = 1.0
@@ -43,8 +44,8 @@ class WorldParams:
     """WORLD parameters at ``WORK_RATE`` on a ``HOP``-sample frame grid.
 
     ``f0`` is Hz per frame (0 unvoiced), ``sp`` the power envelope and ``ap`` the aperiodicity,
-    both ``(n_frames, N_FFT // 2 + 1)``; ``active`` marks frames that carry sound (others hold a
-    floor envelope and aperiodicity 1).
+    both ``(n_frames, N_FFT // 2 + 1)`` (float32 from :func:`analyse`); ``active`` marks frames
+    that carry sound (others hold a floor envelope and aperiodicity 1).
     """
 
     f0: np.ndarray
@@ -98,8 +99,8 @@ def analyse(x: np.ndarray, *, ap_stride: int = 2) -> WorldParams:
     f0 = np.where(active, f0, 0.0)
     n_bins = N_FFT // 2 + 1
     floor = 1e-12
-    sp = np.full((n, n_bins), floor)
-    ap = np.ones((n, n_bins))
+    sp = np.full((n, n_bins), floor, dtype=np.float32)  # float32 halves the memory of long songs
+    ap = np.ones((n, n_bins), dtype=np.float32)
     idx = np.flatnonzero(active)
     if len(idx):
         sp[idx] = pw.cheaptrick(x, f0[idx], t[idx], WORK_RATE, fft_size=N_FFT)
@@ -162,38 +163,30 @@ def _pulse_train(f0_frames: np.ndarray, n_samples: int) -> np.ndarray:
     return out
 
 
-def _frames(x: np.ndarray, rows: np.ndarray, window: np.ndarray) -> np.ndarray:
-    """Windowed STFT frames ``rows`` (frame ``i`` centred on sample ``i * HOP``), complex64."""
-    import scipy.fft
-
-    pad = np.pad(x, (N_FFT // 2, N_FFT // 2 + HOP))
-    idx = rows[:, None] * HOP + np.arange(N_FFT)[None, :]
-    return scipy.fft.rfft(pad[idx] * window, axis=1)
+def _windowed(padded: np.ndarray, starts: np.ndarray, n_fft: int, window: np.ndarray) -> np.ndarray:
+    """Frames of ``padded`` beginning at ``starts``, windowed, shape ``(len(starts), n_fft)``."""
+    return padded[starts[:, None] + np.arange(n_fft)[None, :]] * window
 
 
-def _overlap_add(spec: np.ndarray, rows: np.ndarray, n_frames: int, n_samples: int, window: np.ndarray) -> np.ndarray:
-    import scipy.fft
+def _add_frames(out: np.ndarray, frames: np.ndarray, starts: np.ndarray, hop: int) -> None:
+    """Overlap-add ``frames`` at ``starts`` into ``out`` (frames ``n_fft / hop`` apart never overlap)."""
+    n_fft = frames.shape[1]
+    step = int(np.ceil(n_fft / hop))
+    order = starts // hop
+    for g in range(step):
+        sel = np.flatnonzero(order % step == g)
+        if len(sel):
+            out[(starts[sel, None] + np.arange(n_fft)[None, :]).ravel()] += frames[sel].ravel()
 
-    frames = scipy.fft.irfft(spec, n=N_FFT, axis=1) * window
-    total = n_frames * HOP + N_FFT
-    out = np.zeros(total, dtype=np.float32)
-    step = int(np.ceil(N_FFT / HOP))
-    for g in range(step):  # frames whose index differs by ``step`` never overlap
-        sel = np.flatnonzero(rows % step == g)
-        if not len(sel):
-            continue
-        idx = (rows[sel, None] * HOP + np.arange(N_FFT)[None, :]).ravel()
-        out[idx] += frames[sel].ravel()
-    # window-squared sum over all frame positions (constant away from the ends)
+
+def _window_sum(n_frames: int, hop: int, window: np.ndarray, total: int) -> np.ndarray:
+    """Sum of the squared window over all ``n_frames`` frame positions (``k * hop``)."""
     norm = np.zeros(total, dtype=np.float32)
     w2 = (window ** 2).astype(np.float32)
-    for k in range(step):
-        starts = np.arange(k, n_frames, step) * HOP
-        idx = (starts[:, None] + np.arange(N_FFT)[None, :]).ravel()
-        norm[idx] += np.tile(w2, len(starts))
-    out = out[N_FFT // 2: N_FFT // 2 + n_samples]
-    norm = norm[N_FFT // 2: N_FFT // 2 + n_samples]
-    return out / np.maximum(norm, 1e-3)
+    starts = np.arange(n_frames) * hop
+    for a in range(0, n_frames, BLOCK):
+        _add_frames(norm, np.broadcast_to(w2, (len(starts[a:a + BLOCK]), len(w2))), starts[a:a + BLOCK], hop)
+    return norm
 
 
 def synthesize(params: WorldParams, *, seed: int = 0) -> np.ndarray:
@@ -207,26 +200,34 @@ def synthesize(params: WorldParams, *, seed: int = 0) -> np.ndarray:
     seed : int
         Seed of the noise excitation: the same parameters and seed give the same samples.
     """
-    n_frames = len(params.f0)
+    import scipy.fft
+
+    n_frames, n_samples = len(params.f0), params.n_samples
     window = np.hanning(N_FFT + 1)[:N_FFT].astype(np.float32)
     rows = np.flatnonzero(params.active)
+    total = n_frames * HOP + N_FFT
     if not len(rows):
-        return np.zeros(params.n_samples, dtype=np.float32)
+        return np.zeros(n_samples, dtype=np.float32)
     f0 = np.where(params.active, params.f0, 0.0)
-    voiced = f0[rows] > 0
-    ap = np.where(voiced[:, None], np.clip(params.ap[rows], 0.0, 1.0), 1.0).astype(np.float32)
-    filt = _min_phase(0.5 * np.log(np.maximum(params.sp[rows] * _LEVEL, 1e-20)))
+    pulses = np.pad(_pulse_train(f0, n_samples), (N_FFT // 2, N_FFT // 2 + HOP))
     rng = np.random.default_rng(seed)
     scale = np.float32(np.sqrt(0.5 * np.sum(window ** 2)))  # |noise STFT|^2 of unit white noise
-    noise = (rng.standard_normal((len(rows), N_FFT // 2 + 1), dtype=np.float32)
-             + 1j * rng.standard_normal((len(rows), N_FFT // 2 + 1), dtype=np.float32)) * scale
-    spec = noise * ap
-    if voiced.any():
-        pulses = _pulse_train(f0, params.n_samples)
-        vr = rows[voiced]
-        spec[voiced] += _frames(pulses, vr, window) * np.sqrt(1.0 - ap[voiced] ** 2)
-    spec *= filt
-    return _overlap_add(spec, rows, n_frames, params.n_samples, window)
+    n_bins = N_FFT // 2 + 1
+    out = np.zeros(total, dtype=np.float32)
+    for a in range(0, len(rows), BLOCK):  # frame blocks keep memory small on long songs
+        r = rows[a:a + BLOCK]
+        voiced = f0[r] > 0
+        ap = np.where(voiced[:, None], np.clip(params.ap[r], 0.0, 1.0), 1.0).astype(np.float32)
+        spec = (rng.standard_normal((len(r), n_bins), dtype=np.float32)
+                + 1j * rng.standard_normal((len(r), n_bins), dtype=np.float32)) * (scale * ap)
+        if voiced.any():
+            periodic = scipy.fft.rfft(_windowed(pulses, r[voiced] * HOP, N_FFT, window), axis=1)
+            spec[voiced] += periodic * np.sqrt(1.0 - ap[voiced] ** 2)
+        spec *= _min_phase(0.5 * np.log(np.maximum(params.sp[r] * _LEVEL, 1e-20)))
+        _add_frames(out, scipy.fft.irfft(spec, n=N_FFT, axis=1) * window, r * HOP, HOP)
+    norm = _window_sum(n_frames, HOP, window, total)
+    sl = slice(N_FFT // 2, N_FFT // 2 + n_samples)
+    return out[sl] / np.maximum(norm[sl], 1e-3)
 
 
 def filter_by_envelope(x: np.ndarray, sample_rate: int, log_gain: np.ndarray) -> np.ndarray:
@@ -255,27 +256,24 @@ def filter_by_envelope(x: np.ndarray, sample_rate: int, log_gain: np.ndarray) ->
     hop = n_fft // 4
     window = np.hanning(n_fft + 1)[:n_fft].astype(np.float32)
     n_frames = int(np.ceil(len(x) / hop)) + 1
-    pad = np.pad(x, (n_fft // 2, n_fft // 2 + hop))
-    idx = np.arange(n_frames)[:, None] * hop + np.arange(n_fft)[None, :]
-    spec = scipy.fft.rfft(pad[idx] * window, axis=1)
-    # gain of the nearest WORLD frame, interpolated onto this STFT's bins
-    world = np.clip(np.rint(np.arange(n_frames) * hop / sample_rate * WORK_RATE / HOP).astype(int), 0,
-                    len(log_gain) - 1)
+    padded = np.pad(x, (n_fft // 2, n_fft // 2 + hop))
+    # this STFT's bins on the WORLD bins: linear interpolation weights
     f_world = np.linspace(0.0, WORK_RATE / 2, log_gain.shape[1])
     f_here = np.linspace(0.0, sample_rate / 2, n_fft // 2 + 1)
-    cols = np.minimum(np.searchsorted(f_world, f_here), len(f_world) - 1)
-    lo = np.maximum(cols - 1, 0)
-    w = np.where(cols > lo, (f_here - f_world[lo]) / np.maximum(f_world[cols] - f_world[lo], 1e-9), 0.0)
-    w = np.clip(w, 0.0, 1.0).astype(np.float32)
-    g = log_gain[world].astype(np.float32)
-    spec *= np.exp(0.5 * (g[:, lo] * (1 - w) + g[:, cols] * w))
-    frames = scipy.fft.irfft(spec, n=n_fft, axis=1) * window
-    out = np.zeros(n_frames * hop + n_fft, dtype=np.float32)
-    norm = np.zeros_like(out)
-    for k in range(4):
-        sel = np.arange(k, n_frames, 4)
-        pos = (sel[:, None] * hop + np.arange(n_fft)[None, :]).ravel()
-        out[pos] += frames[sel].ravel()
-        norm[pos] += np.tile(window ** 2, len(sel))
-    out = out[n_fft // 2: n_fft // 2 + len(x)]
-    return out / np.maximum(norm[n_fft // 2: n_fft // 2 + len(x)], 1e-3)
+    hi = np.minimum(np.searchsorted(f_world, f_here), len(f_world) - 1)
+    lo = np.maximum(hi - 1, 0)
+    w = np.clip(np.where(hi > lo, (f_here - f_world[lo]) / np.maximum(f_world[hi] - f_world[lo], 1e-9), 0.0),
+                0.0, 1.0).astype(np.float32)
+    total = n_frames * hop + n_fft
+    out = np.zeros(total, dtype=np.float32)
+    for a in range(0, n_frames, BLOCK):
+        starts = np.arange(a, min(a + BLOCK, n_frames)) * hop
+        # the WORLD frame nearest in time to each STFT frame
+        world = np.clip(np.rint(starts / sample_rate * WORK_RATE / HOP).astype(int), 0, len(log_gain) - 1)
+        g = log_gain[world].astype(np.float32)
+        spec = scipy.fft.rfft(_windowed(padded, starts, n_fft, window), axis=1)
+        spec *= np.exp(0.5 * (g[:, lo] * (1 - w) + g[:, hi] * w))
+        _add_frames(out, scipy.fft.irfft(spec, n=n_fft, axis=1) * window, starts, hop)
+    norm = _window_sum(n_frames, hop, window, total)
+    sl = slice(n_fft // 2, n_fft // 2 + len(x))
+    return out[sl] / np.maximum(norm[sl], 1e-3)

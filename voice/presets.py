@@ -48,17 +48,18 @@ class VoicePreset:
 PRESETS: dict[str, VoicePreset] = {
     p.name: p
     for p in (
-        VoicePreset("joe", "male", 45, 64, 1.0, 0.0, "baritone: the bundled voice, warm and dark",
-                    tilt_db_per_octave=-2.0, vibrato_rate_hz=5.3),
+        VoicePreset("joe", "male", 45, 64, 1.01, 0.0, "baritone: the bundled voice, warm and dark",
+                    formant_ratio_high=0.92, vibrato_rate_hz=5.3),
         VoicePreset("tenor", "male", 50, 69, 1.04, 0.05, "tenor: brighter and higher, a little rough",
-                    formant_ratio_high=1.2, tilt_db_per_octave=5.0, resonances=((3000.0, 4.0),),
-                    roughness_cents=8.0, vibrato_rate_hz=5.8),
-        VoicePreset("alto", "female", 53, 72, 1.14, 0.1, "alto: low, warm female voice",
-                    tilt_db_per_octave=-5.0, formant_contrast=1.3, resonances=((250.0, 4.0),), vibrato_rate_hz=5.5),
-        VoicePreset("soprano", "female", 60, 79, 1.22, 0.12, "soprano: light, high female voice",
-                    formant_ratio_high=1.35, tilt_db_per_octave=4.0, vibrato_rate_hz=6.0),
-        VoicePreset("child", "child", 62, 79, 1.34, 0.1, "a child's voice, little vibrato",
-                    tilt_db_per_octave=-2.0, formant_contrast=1.3, vibrato_depth_cents=20.0, vibrato_rate_hz=6.2),
+                    formant_ratio_high=1.12, tilt_db_per_octave=5.0, formant_contrast=1.3,
+                    resonances=((3000.0, 4.0),), roughness_cents=8.0, vibrato_rate_hz=5.8),
+        VoicePreset("alto", "female", 53, 72, 1.07, 0.1, "alto: low, dark and warm female voice",
+                    formant_ratio_high=0.9, tilt_db_per_octave=-5.0, resonances=((250.0, 4.0),), vibrato_rate_hz=5.5),
+        VoicePreset("soprano", "female", 60, 79, 1.29, 0.12, "soprano: light, bright, high female voice",
+                    formant_ratio_high=1.43, tilt_db_per_octave=4.0, vibrato_rate_hz=6.0),
+        VoicePreset("child", "child", 62, 79, 1.27, 0.1, "a child's voice: small, soft-edged, little vibrato",
+                    formant_ratio_high=1.15, tilt_db_per_octave=-6.0, formant_contrast=1.45,
+                    vibrato_depth_cents=20.0, vibrato_rate_hz=6.2),
     )
 }
 DEFAULT_FOR_GENDER = {"male": "joe", "female": "alto", "child": "child", None: "joe", "choir": "alto"}

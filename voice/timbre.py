@@ -192,7 +192,8 @@ def formant_contrast(sp: np.ndarray, factor: float, *, sample_rate: int, smooth_
     return np.exp(smooth + factor * (log_sp - smooth))
 
 
-def apply_timbre(sp: np.ndarray, ap: np.ndarray, preset, *, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+def apply_timbre(sp: np.ndarray, ap: np.ndarray, preset, *, sample_rate: int,
+                 voiced: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A voice preset's envelope and aperiodicity changes, in one call.
 
     Parameters
@@ -205,6 +206,11 @@ def apply_timbre(sp: np.ndarray, ap: np.ndarray, preset, *, sample_rate: int) ->
         are applied.
     sample_rate : int
         Sample rate in Hz of the envelopes.
+    voiced : ndarray of bool, shape (n_frames,), optional
+        Which frames are voiced. Given, the tilt, contrast and resonances (the voice quality)
+        apply to voiced frames only, faded over 20 ms at the edges; unvoiced consonants keep
+        their spectrum (only the formant warp, the length of the vocal tract, applies to them),
+        so fricatives and bursts stay as clear as spoken.
 
     Returns
     -------
@@ -213,9 +219,14 @@ def apply_timbre(sp: np.ndarray, ap: np.ndarray, preset, *, sample_rate: int) ->
     """
     high = getattr(preset, "formant_ratio_high", None) or preset.formant_ratio
     sp = warp_envelope_curve(sp, preset.formant_ratio, high, sample_rate=sample_rate)
-    sp = spectral_tilt(sp, getattr(preset, "tilt_db_per_octave", 0.0), sample_rate=sample_rate, pivot_hz=TILT_PIVOT_HZ)
-    sp = formant_contrast(sp, getattr(preset, "formant_contrast", 1.0), sample_rate=sample_rate)
+    shaped = spectral_tilt(sp, getattr(preset, "tilt_db_per_octave", 0.0), sample_rate=sample_rate, pivot_hz=TILT_PIVOT_HZ)
+    shaped = formant_contrast(shaped, getattr(preset, "formant_contrast", 1.0), sample_rate=sample_rate)
     for centre_hz, gain_db in getattr(preset, "resonances", ()):
-        sp = resonance(sp, centre_hz, gain_db, sample_rate=sample_rate)
+        shaped = resonance(shaped, centre_hz, gain_db, sample_rate=sample_rate)
+    if voiced is None or shaped is sp:
+        sp = shaped
+    else:
+        w = np.convolve(np.asarray(voiced, dtype=np.float64), np.ones(5) / 5, mode="same")[:, None]
+        sp = np.exp(w * np.log(np.maximum(shaped, 1e-30)) + (1 - w) * np.log(np.maximum(sp, 1e-30)))
     ap = add_breathiness(ap, preset.breathiness, sample_rate=sample_rate)
     return sp, ap

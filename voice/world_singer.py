@@ -9,7 +9,6 @@ replace F0 by the melody (:mod:`voice.f0`), apply the voice preset's timbre
 
 from __future__ import annotations
 
-import re
 import zlib
 from dataclasses import dataclass
 
@@ -24,10 +23,11 @@ from .align import (SyllableTiming, frame_levels_db, phone_voicing, piper_phone_
 from .base import SINGERS, Singer
 from .expression import BREATH_LEVEL_DB, breath_noise, breath_span, phrase_gain_db, velocity_gain_db
 from .f0 import sung_f0
-from .phonemes import (IPA_VOWEL_CHARS, VOICED_PINYIN_INITIALS, Phone, arpabet_word_to_phones, ipa_word_to_phones,
-                       is_arpabet, pinyin_initial, pinyin_of)
+from .phonemes import VOICED_PINYIN_INITIALS
 from .presets import VoicePreset, resolve_voice
 from .retime import Segment, SungSyllable, plan_line
+from .sung_lines import (MAX_ONSET_STRETCH, STOP_INITIALS, is_diphthong, onset_stretch, prepare_line, speak_mandarin,
+                         syllable_groups)
 from .timbre import apply_timbre
 
 WORK_RATE = 22050  # Hz: the speech engines' rate; synthesis runs here, then ×2 to 44.1 kHz
@@ -35,12 +35,8 @@ SPEECH_RMS_DBFS = -24.0  # spoken part of each line is brought to this level bef
 FADE_IN_S = 0.005
 FADE_OUT_S = 0.02
 MAX_VOWEL_BOOST_DB = 9.0
-MANDARIN_GAP_S = 0.06  # silence between syllables spoken one by one
 ALIGNERS = ("auto", "piper", "pocketsphinx", "proportional")
-MAX_ONSET_STRETCH = 2.5  # a short fricative, h or sonorant onset may be sung up to this much longer
 CONSONANT_BOOST_DB = 3.0  # consonants are sung this much louder than spoken, relative to vowels
-STOP_SYMBOLS = set("pbtdkɡɾʔ")
-STOP_INITIALS = {"b", "p", "d", "t", "g", "k", "z", "c", "zh", "ch", "j", "q"}
 
 
 @dataclass
@@ -57,31 +53,12 @@ class LineAnalysis:
     consonant: np.ndarray | None = None  # per frame: 1 inside consonants, 0 in vowels (smoothed)
 
 
-def _syllable_groups(notes: list[VocalNote]) -> list[list[VocalNote]]:
-    """Notes of one line grouped by syllable: a syllable's first note, then its melisma notes."""
-    groups: list[list[VocalNote]] = []
-    for n in notes:
-        if groups and n.syllable == groups[-1][0].syllable:
-            groups[-1].append(n)
-        else:
-            groups.append([n])
-    return groups
-
-
 def _pyworld():
     try:
         import pyworld
     except ImportError as e:
         raise BackendUnavailable(f"singer piper-world needs pyworld ({e}); install pyworld and setuptools<81") from None
     return pyworld
-
-
-def _has_letters(text: str) -> bool:
-    return bool(re.search(r"\w", text))
-
-
-def _speakable_text(text: str) -> str:
-    return re.sub(r"[^\w'\- ]", " ", text).strip()
 
 
 def _segment_key(seg: Segment, line_span: tuple[float, float]) -> tuple:
@@ -95,20 +72,6 @@ def _segment_key(seg: Segment, line_span: tuple[float, float]) -> tuple:
             tuple((int(round(a * 1e6)), int(round(b * 1e6))) for a, b in seg.src_knots),
             tuple((rel(a), rel(b), p) for a, b, p in seg.pitch_spans),
             tuple((rel(n.start_s), rel(n.end_s), n.velocity) for n in seg.notes), rel(line_span[0]), rel(line_span[1]))
-
-
-def _onset_stretch(phones: list[Phone]) -> float:
-    """How much a syllable's onset may be lengthened when sung: fricatives, h and sonorants
-    carry well when held a little; stops and affricates keep their length."""
-    onset = "".join(p.symbols for p in phones if p.role == "onset")
-    if not onset or any(c in STOP_SYMBOLS for c in onset):
-        return 1.0
-    return MAX_ONSET_STRETCH
-
-
-def _is_diphthong(phones: list[Phone]) -> bool:
-    nucleus = "".join(p.symbols for p in phones if p.role == "nucleus")
-    return sum(c in IPA_VOWEL_CHARS and c != "ː" for c in nucleus) >= 2
 
 
 @SINGERS.register("piper-world")
@@ -155,7 +118,7 @@ class WorldSinger(Singer):
         sung_segments: dict[tuple, np.ndarray] = {}
         earliest_s = 0.0
         for line_notes in self._lines(score):
-            prepared = self._prepare_line(_syllable_groups(line_notes), score.language)
+            prepared = prepare_line(syllable_groups(line_notes), score.language)
             if not prepared:
                 continue
             key, phones, groups = prepared
@@ -197,75 +160,13 @@ class WorldSinger(Singer):
             by_line.setdefault(n.line, []).append(n)
         return sorted(by_line.values(), key=lambda ns: ns[0].start_s)
 
-    def _prepare_line(self, groups: list[list[VocalNote]], language: str):
-        """Phones (English) or pinyin (Mandarin) of each syllable; syllables with nothing to say
-        are dropped, and a syllable left without phones is sung as melisma of the one before."""
-        if language == "zh":
-            kept, pinyins, waiting = [], [], []
-            for g in groups:
-                p = pinyin_of(g[0].phonemes, g[0].text)
-                if p and re.search("[a-z]", p):
-                    kept.append(waiting + g)
-                    waiting = []
-                    pinyins.append(p)
-                elif _has_letters(g[0].text):
-                    if kept:
-                        kept[-1] = kept[-1] + g
-                    else:
-                        waiting += g
-            if not kept:
-                return None
-            inits = [pinyin_initial(p, g[0].phonemes) for p, g in zip(pinyins, kept)]
-            return ("zh", tuple(pinyins), tuple(inits)), list(zip(pinyins, inits)), kept
-        # English: words of consecutive syllables
-        words: list[list[list[VocalNote]]] = []
-        for g in groups:
-            n = g[0]
-            if words and not n.word_start and n.word == words[-1][0][0].word:
-                words[-1].append(g)
-            else:
-                words.append([g])
-        kept_groups: list[list[VocalNote]] = []
-        kept_words: list[list[list[Phone]]] = []
-        waiting: list[VocalNote] = []  # notes of sayable syllables before the first one with phones
-        for word in words:
-            sylls = [tuple(g[0].phonemes) for g in word]
-            if all(is_arpabet(s) for s in sylls):
-                phones = arpabet_word_to_phones(sylls)
-            else:
-                text = _speakable_text("".join(g[0].text for g in word))
-                phones = ipa_word_to_phones(self._espeak_ipa(text), len(word)) if text else [[] for _ in word]
-            word_phones: list[list[Phone]] = []
-            for g, ph in zip(word, phones):
-                if ph:
-                    kept_groups.append(waiting + list(g))
-                    waiting = []
-                    word_phones.append(ph)
-                elif _has_letters(g[0].text):
-                    if kept_groups:
-                        kept_groups[-1] = kept_groups[-1] + g
-                    else:
-                        waiting += g
-            if word_phones:
-                kept_words.append(word_phones)
-        if not kept_groups:
-            return None
-        key = ("en", tuple(tuple(tuple(p.symbols for p in s) for s in w) for w in kept_words))
-        return key, kept_words, kept_groups
-
-    @staticmethod
-    def _espeak_ipa(text: str) -> str:
-        from .speech import espeak_ipa
-
-        return espeak_ipa(text)
-
     # ---- analysis -------------------------------------------------------------------------------
     def _analyse_line(self, phones, groups, language: str, preset: VoicePreset, stats: dict) -> LineAnalysis:
         import time
 
         t0 = time.perf_counter()
         if language == "zh":
-            audio, offsets, ends = self._speak_mandarin([p for p, _ in phones])
+            audio, offsets, ends = speak_mandarin([p for p, _ in phones], sample_rate=WORK_RATE)
             stats["speech_s"] += time.perf_counter() - t0
             audio = self._normalise(audio)
             t1 = time.perf_counter()
@@ -282,7 +183,7 @@ class WorldSinger(Singer):
                     voiced[a:b] = False
                 voiced[b: int(t.coda_s / self.frame_s) + 1] = True
             diphthongs = [False] * len(timings)
-            onset_stretch = [MAX_ONSET_STRETCH if ini and ini not in STOP_INITIALS else 1.0 for _, ini in phones]
+            stretch = [MAX_ONSET_STRETCH if ini and ini not in STOP_INITIALS else 1.0 for _, ini in phones]
             method = "espeak"
             stats["align_s"] += time.perf_counter() - t1
         else:
@@ -306,8 +207,8 @@ class WorldSinger(Singer):
                                        frame_s=self.frame_s)
             f0, detected = self._f0(audio)
             voiced = phone_voicing(detected, syllables, spans, frame_s=self.frame_s)
-            diphthongs = [_is_diphthong(s) for s in syllables]
-            onset_stretch = [_onset_stretch(s) for s in syllables]
+            diphthongs = [is_diphthong(s) for s in syllables]
+            stretch = [onset_stretch(s) for s in syllables]
             stats["align_s"] += time.perf_counter() - t1
         stats[f"lines_{method}"] = stats.get(f"lines_{method}", 0) + 1
         t2 = time.perf_counter()
@@ -317,7 +218,7 @@ class WorldSinger(Singer):
         sp = pw.cheaptrick(audio, f0, times, WORK_RATE)
         ap = pw.d4c(audio, f0, times, WORK_RATE)
         sp = self._even_vowels(sp, timings)
-        sp, ap = apply_timbre(sp, ap, preset, sample_rate=WORK_RATE)
+        sp, ap = apply_timbre(sp, ap, preset, sample_rate=WORK_RATE, voiced=f0 > 0)
         stats["analysis_s"] += time.perf_counter() - t2
         consonant = np.zeros(len(f0))
         for t in timings:
@@ -325,7 +226,7 @@ class WorldSinger(Singer):
                 consonant[int(round(a / self.frame_s)): int(round(b / self.frame_s))] = 1.0
         n = max(1, int(round(0.02 / self.frame_s)))  # the boost fades in and out over 20 ms
         consonant = np.convolve(np.pad(consonant, n // 2, mode="edge"), np.ones(n) / n, mode="valid")[: len(f0)]
-        return LineAnalysis(timings, diphthongs, f0, sp, ap, method, onset_stretch, consonant)
+        return LineAnalysis(timings, diphthongs, f0, sp, ap, method, stretch, consonant)
 
     def _even_vowels(self, sp: np.ndarray, timings: list[SyllableTiming]) -> np.ndarray:
         """Bring weak (unstressed) vowels up towards the line's median vowel level, by at most
@@ -375,27 +276,6 @@ class WorldSinger(Singer):
         keep = voiced & (f0 > 0)
         out[keep] = f0[keep]
         return out
-
-    def _speak_mandarin(self, pinyins: list[str]):
-        """The syllables spoken one by one, joined with short silences; start/end (s) of each."""
-        from scipy.signal import resample_poly
-
-        from .speech import synthesize_pinyin_line
-
-        pieces, sr = synthesize_pinyin_line(pinyins)
-        gap = np.zeros(int(MANDARIN_GAP_S * WORK_RATE))
-        parts, offsets, ends = [gap], [], []
-        pos = len(gap)
-        for audio in pieces:
-            if sr != WORK_RATE:
-                audio = resample_poly(audio, WORK_RATE, sr)
-            start, end = spoken_span(audio, WORK_RATE)
-            audio = audio[int(start * WORK_RATE): int(np.ceil(end * WORK_RATE))]
-            offsets.append(pos / WORK_RATE)
-            ends.append((pos + len(audio)) / WORK_RATE)
-            parts += [audio, gap]
-            pos += len(audio) + len(gap)
-        return np.concatenate(parts), offsets, ends
 
     # ---- synthesis ------------------------------------------------------------------------------
     def _synthesise_segment(self, seg: Segment, analysis: LineAnalysis, preset: VoicePreset, *,
