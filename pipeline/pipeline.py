@@ -140,7 +140,8 @@ class SongPipeline:
                 if vocal_score is not None and spec.voice_reference:
                     from .voice_jobs import apply_voice_reference
 
-                    vocals, voice_info = apply_voice_reference(vocals, spec.voice_reference, vocal_score=vocal_score)
+                    vocals, voice_info = apply_voice_reference(vocals, spec.voice_reference, vocal_score=vocal_score,
+                                                               keep=path_for)
                     vocals = fit_length(vocals, n_samples)
                 if vocal_score is not None:
                     harmony = self.sing_harmonies(spec, lead_sheet, vocal_score, n_samples)
@@ -230,20 +231,26 @@ def fit_length(audio: Audio, n_samples: int) -> Audio:
 
 
 def write_symbolic(path_for, lead_sheet, arrangement, vocal_score, *, arrangement_changed: bool = True,
-                   musicxml: bool = True) -> None:
+                   musicxml: bool = True, midi_source: Path | None = None) -> None:
     """Write the lead sheet (JSON, and MusicXML unless ``musicxml`` is false), the arrangement
     (JSON when it changed; MIDI with the sung notes), the vocal score and the timed lyrics;
-    ``path_for(rel)`` gives each file's path."""
+    ``path_for(rel)`` gives each file's path. With ``midi_source`` (the song's MIDI file, when
+    only the vocals changed) the MIDI file is that one with its vocals track replaced, and
+    ``arrangement`` is not used."""
     from representations.lrc import write_lrc
-    from representations.midi import write_midi
-    from representations.musicxml import write_musicxml
+    from representations.midi import replace_vocals, write_midi
 
     lead_sheet.save(path_for(FILES["leadsheet"]))
     if arrangement_changed:
         arrangement.save(path_for(FILES["arrangement"]))
     if musicxml:
+        from representations.musicxml import write_musicxml
+
         write_musicxml(lead_sheet, path_for(FILES["musicxml"]))
-    write_midi(path_for(FILES["midi"]), arrangement, vocals=vocal_score)
+    if midi_source is not None and not arrangement_changed and vocal_score is not None:
+        replace_vocals(midi_source, path_for(FILES["midi"]), vocal_score)
+    else:
+        write_midi(path_for(FILES["midi"]), arrangement, vocals=vocal_score)
     if vocal_score is not None:
         vocal_score.save(path_for(FILES["vocal_score"]))
         write_lrc(path_for(FILES["lrc"]), vocal_score, title=lead_sheet.title)

@@ -55,7 +55,7 @@ def loudness_lufs(samples: np.ndarray, sample_rate: int) -> float:
 
 
 def true_peak_dbtp(samples: np.ndarray, *, oversample: int = 4) -> float:
-    from scipy.signal import resample_poly
+    from representations.dsp import resample_poly
 
     up = resample_poly(np.asarray(samples, np.float64), oversample, 1, axis=0)
     peak = float(np.max(np.abs(up)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from representations.arrangement import Arrangement
@@ -28,18 +27,42 @@ FILES = {
     "mix": "mix.wav",
     "manifest": "manifest.json",
     "stems": "stems",
+    "voice_reference": "voice/reference.flac",  # a cloned voice: the reference as analysed ...
+    "voice_plan": "voice/conversion.json",  # ... and the frozen conversion, for converting edited lines
 }
 
 
-@dataclass
 class Song:
-    """A rendered song: its folder, the paths of its files and its representations."""
+    """A rendered song: its folder, the paths of its files and its representations.
 
-    folder: Path
-    lead_sheet: LeadSheet
-    arrangement: Arrangement
-    vocal_score: VocalScore | None
-    manifest: dict = field(default_factory=dict)
+    Opened from a folder, the representations are read when first used (an edit that needs only
+    the lead sheet does not parse the arrangement).
+    """
+
+    def __init__(self, folder: str | Path, lead_sheet: LeadSheet | None = None, arrangement: Arrangement | None = None,
+                 vocal_score: VocalScore | None = None, manifest: dict | None = None, *, lazy: bool = False):
+        self.folder = Path(folder)
+        self.manifest = manifest if manifest is not None else {}
+        self._loaded: dict = {} if lazy else {"lead_sheet": lead_sheet, "arrangement": arrangement,
+                                              "vocal_score": vocal_score}
+
+    def _get(self, name: str, loader):
+        if name not in self._loaded:
+            self._loaded[name] = loader()
+        return self._loaded[name]
+
+    @property
+    def lead_sheet(self) -> LeadSheet:
+        return self._get("lead_sheet", lambda: LeadSheet.load(self.path("leadsheet")))
+
+    @property
+    def arrangement(self) -> Arrangement:
+        return self._get("arrangement", lambda: Arrangement.load(self.path("arrangement")))
+
+    @property
+    def vocal_score(self) -> VocalScore | None:
+        path = self.path("vocal_score")
+        return self._get("vocal_score", lambda: VocalScore.load(path) if path.exists() else None)
 
     def path(self, name: str) -> Path:
         """Path of one of the folder's files by its role name (see ``FILES``)."""
@@ -64,14 +87,9 @@ class Song:
             raise SongFolderError(
                 f"{manifest_path}: song folder format {manifest.get('format')!r} is not supported (valid: {FOLDER_FORMAT}; re-render the spec)"
             )
-        vs_path = folder / FILES["vocal_score"]
-        return cls(
-            folder=folder,
-            lead_sheet=LeadSheet.load(folder / FILES["leadsheet"]),
-            arrangement=Arrangement.load(folder / FILES["arrangement"]),
-            vocal_score=VocalScore.load(vs_path) if vs_path.exists() else None,
-            manifest=manifest,
-        )
+        if not (folder / FILES["leadsheet"]).is_file():
+            raise SongFolderError(f"{folder / FILES['leadsheet']}: missing (valid: a folder written by 'songwright render')")
+        return cls(folder, manifest=manifest, lazy=True)
 
 
 def sha256_file(path: Path) -> str:

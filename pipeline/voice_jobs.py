@@ -7,6 +7,12 @@
   mix, :mod:`voice.separation`) and write a WAV file.
 * :func:`apply_voice_reference` — converted vocals plus manifest entries, for a render whose
   spec names a ``voice_reference``.
+* :func:`song_line_converter` — for a song whose vocals were converted, a function that converts
+  re-sung lines the same way (lyric edits and repaints keep the cloned voice).
+
+Converting a song's vocals keeps the reference (16-bit, as analysed) and the frozen conversion plan
+in the song folder (``FILES["voice_reference"]``, ``FILES["voice_plan"]``), so that later lines
+are converted with the same shift, envelope changes, silence floor and level gain.
 
 Reference recordings are checked first (3-30 s of sound after trimming silence, not clipped,
 with a voice in it), so a bad reference writes nothing.
@@ -18,11 +24,12 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from representations.atomic import atomic_write_text, recover_dir, replace_dir
+from representations.atomic import atomic_path, atomic_write_text, recover_dir, replace_dir
 from representations.audio import Audio, StemSet
 from representations.audio_input import read_audio_input
 from representations.errors import SongFolderError, SongwrightError
@@ -33,6 +40,7 @@ REFERENCE_MIN_S = 3.0
 REFERENCE_MAX_S = 30.0
 CONVERTER_MODULES = ("voice.conversion", "voice.conversion_neural")
 SEPARATE_CHOICES = ("auto", "always", "never")
+PLAN_FORMAT = "songwright.voice-conversion/1"
 
 
 def read_reference(path: str | Path) -> Audio:
@@ -82,8 +90,44 @@ def _plan_info(converter) -> dict:
     return plan.info() if hasattr(plan, "info") else dict(plan)
 
 
+def as_stored(audio: Audio) -> Audio:
+    """``audio`` (mixed to mono) as a 16-bit song file gives it back (:meth:`Audio.save`, then
+    :meth:`Audio.load`); audio read from such a file comes back unchanged."""
+    import io
+
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(audio.mono(), -1.0, 1.0), audio.sample_rate, subtype="PCM_16", format="WAV")
+    buf.seek(0)
+    data, _ = sf.read(buf, dtype="float32")
+    return Audio(data[:, None], audio.sample_rate)
+
+
+def _pcm16(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(np.asarray(x, np.float64) * 32767.0), -32768, 32767).astype(np.int16)
+
+
+def _keep_conversion(keep: Callable[[str], Path], reference_pcm: np.ndarray, converter, *, sample_rate: int,
+                     reference_sha256: str) -> None:
+    """Write the reference (FLAC) and the frozen plan (JSON) through ``keep(rel)``."""
+    import soundfile as sf
+
+    from voice.conversion_synth import WORK_RATE
+
+    ref_path = keep(FILES["voice_reference"])
+    with atomic_path(ref_path) as tmp:
+        sf.write(str(tmp), reference_pcm, WORK_RATE, subtype="PCM_16", format="FLAC")
+    state = {"format": PLAN_FORMAT, "backend": converter.name, "converter": converter.config(),
+             "sample_rate": int(sample_rate),
+             "reference": {"file": FILES["voice_reference"], "sha256": sha256_file(ref_path),
+                           "source_sha256": reference_sha256},
+             "plan": converter.last_plan.to_dict()}
+    atomic_write_text(keep(FILES["voice_plan"]), json.dumps(state, ensure_ascii=False))
+
+
 def apply_voice_reference(vocals: Audio, reference_path: str | Path, *, vocal_score=None, backend: str = "world",
-                          converter=None) -> tuple[Audio, dict]:
+                          converter=None, keep: Callable[[str], Path] | None = None) -> tuple[Audio, dict]:
     """Vocals converted to the voice of ``reference_path``, and what to record in the manifest.
 
     Parameters
@@ -98,6 +142,11 @@ def apply_voice_reference(vocals: Audio, reference_path: str | Path, *, vocal_sc
         Voice converter backend name, when ``converter`` is not given.
     converter : VoiceConverter, optional
         A converter to use (e.g. one built once for many songs).
+    keep : callable, optional
+        ``keep(rel)`` gives the path of song-folder file ``rel`` to write (e.g. in a staging
+        folder). With it, the vocals are converted as their 16-bit file holds them and, for the
+        "world" backend, the reference (16-bit, as analysed) and the frozen plan are written to
+        ``FILES["voice_reference"]`` and ``FILES["voice_plan"]`` for :func:`song_line_converter`.
 
     Returns
     -------
@@ -106,19 +155,75 @@ def apply_voice_reference(vocals: Audio, reference_path: str | Path, *, vocal_sc
         ``voice_reference`` (file, sha256, duration_s) and ``voice_conversion`` (backend,
         shift_semitones, warp_ratio, ...).
     """
+    from voice.conversion import WorldConverter
+
     reference_path = Path(reference_path)
     reference = read_reference(reference_path)
     converter = converter if converter is not None else make_converter(backend)
+    reference_pcm = _pcm16(reference.mono())
+    if keep is not None:  # convert exactly what can be converted again later
+        reference = Audio(reference_pcm / 32768.0, reference.sample_rate)
+        vocals = as_stored(vocals)
     t0 = time.perf_counter()
     out = _convert(converter, vocals, reference, str(reference_path), median_sung_pitch(vocal_score))
+    sha = sha256_file(reference_path)
     info = {
         "voice": f"reference:{reference_path.name}",
-        "voice_reference": {"file": reference_path.name, "sha256": sha256_file(reference_path),
-                            "duration_s": round(reference.duration_s, 3)},
+        "voice_reference": {"file": reference_path.name, "sha256": sha, "duration_s": round(reference.duration_s, 3)},
         "voice_conversion": {"backend": getattr(converter, "name", backend)} | _plan_info(converter)
         | {"seconds": round(time.perf_counter() - t0, 3)},
     }
+    if keep is not None and isinstance(converter, WorldConverter):
+        _keep_conversion(keep, reference_pcm, converter, sample_rate=vocals.sample_rate, reference_sha256=sha)
     return out, info
+
+
+def song_line_converter(song: Song) -> Callable[[np.ndarray], np.ndarray] | None:
+    """For a song whose vocals were converted to a reference voice, the conversion of re-sung lines.
+
+    Returns
+    -------
+    callable or None
+        ``convert(x)``: ``x`` is mono float audio at the song's rate, as long as the song,
+        zeros except one or more sung lines; the result (float32, same shape) is those
+        samples as the song's conversion turned them (the kept plan, silence floor and level
+        gain; only the sounding span is analysed). None for a song sung by a preset voice, or
+        one converted without a kept plan (another backend, or an older version).
+    """
+    import soundfile as sf
+
+    from voice.conversion import ConversionPlan, reference_profile
+
+    path = song.path("voice_plan")
+    manifest = song.manifest
+    if not str(manifest.get("voice") or "").startswith("reference:") or not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        if state.get("format") != PLAN_FORMAT:
+            raise ValueError(f"format {state.get('format')!r} is not {PLAN_FORMAT}")
+        if state["reference"]["source_sha256"] != manifest.get("voice_reference", {}).get("sha256"):
+            return None  # kept for other vocals (the song was converted again since)
+        ref_path = song.folder / state["reference"]["file"]
+        if sha256_file(ref_path) != state["reference"]["sha256"]:
+            raise ValueError(f"{ref_path.name} is not the reference the plan was made with")
+        pcm, rate = sf.read(str(ref_path), dtype="int16")
+        converter = make_converter(state["backend"], **state["converter"])
+        plan = ConversionPlan.from_dict(state["plan"], reference=reference_profile(Audio(pcm / 32768.0, rate)))
+        sample_rate = int(state["sample_rate"])
+    except (ValueError, KeyError, TypeError, OSError, RuntimeError) as e:
+        raise SongFolderError(f"{path}: unusable voice conversion ({e}); valid: as written by clone-voice or "
+                              f"render --voice-reference (convert the song's voice again)") from None
+
+    def convert(x: np.ndarray) -> np.ndarray:
+        x = np.array(x, dtype=np.float32)
+        sounding = np.flatnonzero(x)
+        if sounding.size:  # the 16-bit samples the song's vocals file held (zeros stay zeros)
+            lo, hi = sounding[0], sounding[-1] + 1
+            x[lo:hi] = as_stored(Audio(x[lo:hi, None], sample_rate)).mono()
+        return converter.convert_with_plan(Audio(x[:, None], sample_rate), plan).mono()
+
+    return convert
 
 
 # ---- clone-voice ------------------------------------------------------------------------------
@@ -179,7 +284,9 @@ def clone_voice(song_dir: str | Path, reference_path: str | Path, out_dir: str |
     -------
     Song
         The new folder: ``vocals.wav`` and ``mix.wav`` rewritten, ``manifest.json`` updated
-        (voice, voice_reference, voice_conversion, mix_params, timings), everything else
+        (voice, voice_reference, voice_conversion, mix_params, files, timings), the reference and
+        the frozen plan added (``FILES["voice_reference"]``, ``FILES["voice_plan"]``; not for
+        vocals converted before, nor other backends than "world"), everything else
         byte-identical (stems, a harmony stem included, stay as they were).
     """
     song = Song.open(song_dir)
@@ -196,10 +303,6 @@ def clone_voice(song_dir: str | Path, reference_path: str | Path, out_dir: str |
         raise SongFolderError(f"{source}: the song is instrumental; there are no vocals to re-sing")
     t0 = time.perf_counter()
     vocals = Audio.load(song.path("vocals"))
-    converted, info = apply_voice_reference(vocals, reference_path, vocal_score=song.vocal_score, backend=backend,
-                                            converter=converter)
-    mix, mix_params = _remix(song, converted)
-
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     recover_dir(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
@@ -207,7 +310,14 @@ def clone_voice(song_dir: str | Path, reference_path: str | Path, out_dir: str |
         shutil.rmtree(staging)
     try:
         shutil.copytree(source, staging, copy_function=_link_or_copy)
+        for name in ("voice_reference", "voice_plan"):  # a plan kept for the vocals being replaced
+            (staging / FILES[name]).unlink(missing_ok=True)
+        # vocals sung by a preset: keep the plan (vocals already converted cannot be re-sung alike)
+        sung = not str(song.manifest.get("voice") or "").startswith("reference:")
         # atomic writes replace the hard links with new files: the source keeps its own
+        converted, info = apply_voice_reference(vocals, reference_path, vocal_score=song.vocal_score, backend=backend,
+                                                converter=converter, keep=(lambda rel: staging / rel) if sung else None)
+        mix, mix_params = _remix(song, converted)
         converted.save(staging / FILES["vocals"])
         mix.save(staging / FILES["mix"])
         manifest = dict(song.manifest) | info
@@ -215,6 +325,10 @@ def clone_voice(song_dir: str | Path, reference_path: str | Path, out_dir: str |
             manifest["mix_params"] = mix_params
         manifest["timings_s"] = dict(song.manifest.get("timings_s", {})) | {
             "clone_voice": round(time.perf_counter() - t0, 3)}
+        if "files" in manifest:
+            manifest["files"] = sorted({str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()
+                                        and not p.name.startswith(".") and p.relative_to(staging).parts[0] != "history"}
+                                       | {FILES["manifest"]})
         atomic_write_text(staging / FILES["manifest"], json.dumps(manifest, indent=1, ensure_ascii=False))
         replace_dir(staging, out_dir)
     finally:

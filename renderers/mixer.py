@@ -114,7 +114,7 @@ def integrated_lufs(samples: np.ndarray, sample_rate: int) -> float:
 def true_peak_envelope(samples: np.ndarray, *, oversample: int = OVERSAMPLE) -> np.ndarray:
     """Per input sample, the largest absolute value over the channels and over the
     ``oversample`` upsampled points that follow it: the true-peak envelope, shape ``(n_samples,)``."""
-    from scipy.signal import resample_poly
+    from representations.dsp import resample_poly
 
     x = np.asarray(samples, dtype=np.float32)
     if x.ndim == 1:
@@ -163,15 +163,15 @@ def limiter_gain(envelope: np.ndarray, sample_rate: int, *, ceiling_db: float, w
     ``ceiling_db``: the needed gain, held by a minimum filter over ±``window_s`` and smoothed by
     a moving average over ``window_s`` (so it has reached its value at each peak and recovers
     smoothly). Shape ``(n_samples,)``, values in (0, 1]."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+    from representations.dsp import minimum_filter1d, uniform_filter1d
 
     ceiling = 10 ** (ceiling_db / 20)
     need = np.minimum(1.0, ceiling / np.maximum(envelope.astype(np.float64), 1e-12))
     if need.min() >= 1.0:
         return np.ones(len(envelope))
     w = max(3, int(window_s * sample_rate) | 1)
-    held = minimum_filter1d(need, size=2 * w + 1, mode="nearest")
-    return np.minimum(uniform_filter1d(held, size=w, mode="nearest"), 1.0)
+    held = minimum_filter1d(need, 2 * w + 1)
+    return np.minimum(uniform_filter1d(held, w), 1.0)
 
 
 @MIXERS.register("master")
@@ -371,7 +371,7 @@ class MasteringMixer(Mixer):
     def _resampled(audio: Audio, sr: int) -> Audio:
         from math import gcd
 
-        from scipy.signal import resample_poly
+        from representations.dsp import resample_poly
 
         g = gcd(audio.sample_rate, sr)
         return Audio(resample_poly(audio.samples, sr // g, audio.sample_rate // g, axis=0).astype(np.float32), sr)

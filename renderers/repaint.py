@@ -101,7 +101,7 @@ def resample(x: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
     """``x`` (samples first) resampled from ``sr_from`` to ``sr_to`` Hz (polyphase)."""
     if sr_from == sr_to:
         return x
-    from scipy.signal import resample_poly
+    from representations.dsp import resample_poly
 
     r = Fraction(sr_to, sr_from)
     return resample_poly(x, r.numerator, r.denominator, axis=0).astype(np.float32)

@@ -90,7 +90,7 @@ def read_audio_input(
     if sample_rate and sr != sample_rate:
         from math import gcd
 
-        from scipy.signal import resample_poly
+        from representations.dsp import resample_poly
 
         g = gcd(sr, sample_rate)
         data = resample_poly(data, sample_rate // g, sr // g, axis=0).astype(np.float32)

@@ -155,3 +155,38 @@ def test_older_folder_format_is_refused(rendered_song, tmp_path):
         edit_lyric_line(old, 1, "hello", tmp_path / "o")
     with pytest.raises(SpecError):
         edit_lyric_line(rendered_song.folder, 1, "a b c d e f g h i j k l m n o p q r s t u v w x y z " * 3, tmp_path / "o2")
+
+
+HARMONY_SPEC = """\
+title: Backing
+tags: pop, piano, harmonies, 104 BPM
+seed: 3
+lyrics: |
+  [Chorus]
+  sing it out and sing it loud
+  we are dancing in the crowd
+  hold the light above the sound
+"""
+
+
+def test_lyric_edit_re_sings_the_backing_vocals_of_its_line(tmp_path, monkeypatch):
+    """A song with harmonies: the edited line's double and harmony are sung with the new words,
+    only inside its bars; the fast path (old line cleared) equals the long one (old line sung
+    again and subtracted)."""
+    from pipeline import SongPipeline, SongSpec
+
+    src = SongPipeline().render(SongSpec.from_text(HARMONY_SPEC, source="backing.yaml"), tmp_path / "src").folder
+    fast = edit_lyric_line(src, 2, "we go walking through the town", tmp_path / "fast")
+    first, last = fast.manifest["last_edit"]["bars"]
+    bar_s = 4 * 60 / 104
+    lo, hi = int(round((first - 1) * bar_s * SR)), int(round(last * bar_s * SR))
+    for name in ("stems/harmony_vocals.wav", "vocals.wav", "accompaniment.wav", "mix.wav"):
+        d = differing(src / name, fast.folder / name)
+        assert d.size > 0 and d[0] >= lo and d[-1] < hi, name
+    monkeypatch.setattr("pipeline.edit._lone_span", lambda *args: None)
+    slow = edit_lyric_line(src, 2, "we go walking through the town", tmp_path / "slow")
+    a, _ = read_pcm(fast.folder / "stems/harmony_vocals.wav")
+    b, _ = read_pcm(slow.folder / "stems/harmony_vocals.wav")
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 2
+    undo(fast.folder)
+    assert (fast.folder / "stems/harmony_vocals.wav").read_bytes() == (src / "stems/harmony_vocals.wav").read_bytes()

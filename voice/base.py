@@ -22,6 +22,10 @@ class Singer(ABC):
     def sing(self, score: VocalScore) -> Audio:
         ...
 
+    def warm_up(self, language: str) -> None:
+        """Load what singing ``language`` needs (models), so that a caller can do it while it
+        prepares other work; singing without it loads them on first use."""
+
 
 class VoiceConverter(ABC):
     """Re-voices audio so that it sounds like the speaker of ``reference``."""

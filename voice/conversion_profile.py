@@ -217,18 +217,41 @@ def frame_features(log_sp: np.ndarray, *, n_ceps: int = 20) -> np.ndarray:
     return dct(mel, type=2, norm="ortho", axis=1)[:, 1:n_ceps + 1]
 
 
+def feature_offset(source_features: np.ndarray, source_mean: np.ndarray) -> np.ndarray:
+    """What :func:`matched_envelopes` subtracts from the features of source frames: those of the
+    voice's mean envelope, plus the mean of what remains when there are more than 50 frames."""
+    offset = frame_features(source_mean[None, :])[0]
+    return offset + ((source_features - offset).mean(axis=0) if len(source_features) > 50 else 0.0)
+
+
+def _smooth_in_time(frames: np.ndarray, positions: np.ndarray, reach: int) -> np.ndarray:
+    """Each row of ``frames`` replaced by the mean of the rows whose position lies within
+    ``reach`` of its own (so the result near a frame depends on nearby frames only)."""
+    total = np.concatenate([np.zeros((1, frames.shape[1])), np.cumsum(frames, axis=0, dtype=np.float64)])
+    lo = np.searchsorted(positions, positions - reach, side="left")
+    hi = np.searchsorted(positions, positions + reach, side="right")
+    return ((total[hi] - total[lo]) / (hi - lo)[:, None]).astype(frames.dtype)
+
+
 def matched_envelopes(source_log_sp: np.ndarray, source_mean: np.ndarray, reference: VoiceProfile, *,
-                      k: int = 8, smooth_frames: int = 5, chunk: int = 2048) -> np.ndarray:
+                      offset: np.ndarray | None = None, source_features: np.ndarray | None = None,
+                      positions: np.ndarray | None = None, k: int = 8, smooth_frames: int = 5,
+                      chunk: int = 2048) -> np.ndarray:
     """For each source frame, the mean log envelope of its ``k`` nearest reference frames.
 
     Frames are compared by mel cepstra with each voice's own mean removed (so the phonetic
-    content, not the voice, decides), and the result keeps the source frame's level.
+    content, not the voice, decides), and the result keeps the source frame's level. ``offset``
+    is the source's mean as :func:`feature_offset` gives it for all of the source's frames (pass
+    it to match part of a recording the way the whole was matched); ``source_features`` are
+    the :func:`frame_features` of ``source_log_sp`` when already computed. The matches are
+    averaged over the frames within ``smooth_frames // 2`` frames in time (``positions``: the
+    frames' indices on the frame grid, increasing; default consecutive).
     """
     ref = reference.frames
     f_ref = frame_features(ref)
     f_ref -= f_ref.mean(axis=0)
-    f_src = frame_features(source_log_sp) - frame_features(source_mean[None, :])[0]
-    f_src -= f_src.mean(axis=0) if len(f_src) > 50 else 0.0
+    f_src = frame_features(source_log_sp) if source_features is None else source_features
+    f_src = f_src - (feature_offset(f_src, source_mean) if offset is None else offset)
     out = np.empty_like(source_log_sp)
     k = min(k, len(ref))
     ref_sq = (f_ref ** 2).sum(axis=1)
@@ -237,9 +260,8 @@ def matched_envelopes(source_log_sp: np.ndarray, source_mean: np.ndarray, refere
         d = (q ** 2).sum(axis=1)[:, None] + ref_sq[None, :] - 2 * q @ f_ref.T
         nn = np.argpartition(d, k - 1, axis=1)[:, :k]
         out[a:a + chunk] = ref[nn].mean(axis=1)
-    if smooth_frames > 1 and len(out) > smooth_frames:
-        from scipy.ndimage import uniform_filter1d
-
-        out = uniform_filter1d(out, smooth_frames, axis=0, mode="nearest")
+    if smooth_frames > 1 and len(out) > 1:
+        out = _smooth_in_time(out, np.arange(len(out)) if positions is None else np.asarray(positions),
+                              smooth_frames // 2)
     level = lambda x: x.mean(axis=-1, keepdims=True)  # noqa: E731
     return out - level(out) + level(source_log_sp)

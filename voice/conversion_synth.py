@@ -8,6 +8,13 @@ waveform in the STFT domain — a band-limited pulse train (closed-form Dirichle
 noise, each shaped frame by frame by a minimum-phase filter from the envelope, then overlap-added
 (several times faster than ``pyworld.synthesize`` at singing pitches; the same Whisper word error
 rate on re-synthesised vocals); :func:`filter_by_envelope` changes timbre without re-synthesis.
+
+Nothing here depends on the whole signal except through arguments: the silence floor can be
+given, the frames d4c analyses and each frame's noise follow its index on the whole recording's
+frame grid (``frame_offset``), and the pulse train's phase starts afresh with each voiced run. So
+a stretch of a recording processed alone gives the samples it gets inside the whole recording
+(:meth:`voice.conversion.WorldConverter.convert_with_plan`; dio, which counts its decimation
+from the end of the signal, is given a stretch that ends on the same step).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ F0_CEIL_HZ = 1000.0
 DIO_SPEED = 4  # dio decimation: F0 and voicing as at speed 1 on sung vocals (>99% frames agree)
 BLOCK = 1024  # frames processed at once (memory)
 SILENCE_DB = -55.0  # frames this far below the loudest one are not analysed (silence)
+NOISE_FRAMES = 64  # noise is drawn per run of this many frames, seeded by (seed, run index)
 # power scale between WORLD envelopes and this synthesiser, measured against pyworld.synthesize
 _LEVEL = 1.0
 
@@ -73,7 +81,23 @@ def frame_levels_db(x: np.ndarray, n_frames: int) -> np.ndarray:
     return 20 * np.log10(np.maximum(rms, 1e-10))
 
 
-def analyse(x: np.ndarray, *, ap_stride: int = 2) -> WorldParams:
+def silence_floor_db(x: np.ndarray) -> float:
+    """The frame level (dB) below which :func:`analyse` treats frames of ``x`` as silence:
+    ``SILENCE_DB`` below the loudest frame."""
+    return float(frame_levels_db(x, len(x) // HOP + 1).max() + SILENCE_DB)
+
+
+def _ap_frames(idx: np.ndarray, stride: int, frame_offset: int) -> np.ndarray:
+    """The sounding frames ``idx`` d4c analyses: every ``stride``-th frame of the absolute grid,
+    and the first and last frame of each run of sounding frames."""
+    if stride <= 1:
+        return idx
+    edge = np.ones(len(idx), bool)
+    edge[1:-1] = (np.diff(idx)[1:] > 1) | (np.diff(idx)[:-1] > 1)
+    return idx[edge | ((idx + frame_offset) % stride == 0)]
+
+
+def analyse(x: np.ndarray, *, ap_stride: int = 2, floor_db: float | None = None, frame_offset: int = 0) -> WorldParams:
     """WORLD analysis of mono float audio at ``WORK_RATE``.
 
     Parameters
@@ -81,8 +105,12 @@ def analyse(x: np.ndarray, *, ap_stride: int = 2) -> WorldParams:
     x : ndarray, shape (n_samples,)
         Samples at ``WORK_RATE`` Hz.
     ap_stride : int
-        d4c runs on every ``ap_stride``-th sounding frame; the frames between are interpolated
-        (aperiodicity changes slowly; this halves its cost).
+        d4c runs on every ``ap_stride``-th frame (and the edges of sounding runs); the frames
+        between are interpolated (aperiodicity changes slowly; this halves its cost).
+    floor_db : float, optional
+        Frames at or below this level (dB) are silence; default :func:`silence_floor_db` of ``x``.
+    frame_offset : int
+        Index of ``x``'s first frame in a longer recording (which frames d4c analyses).
 
     Returns
     -------
@@ -95,7 +123,7 @@ def analyse(x: np.ndarray, *, ap_stride: int = 2) -> WorldParams:
     f0 = pw.stonemask(x, f0, t, WORK_RATE)
     n = len(f0)
     level = frame_levels_db(x, n)
-    active = level > level.max() + SILENCE_DB
+    active = level > (level.max() + SILENCE_DB if floor_db is None else floor_db)
     f0 = np.where(active, f0, 0.0)
     n_bins = N_FFT // 2 + 1
     floor = 1e-12
@@ -104,9 +132,7 @@ def analyse(x: np.ndarray, *, ap_stride: int = 2) -> WorldParams:
     idx = np.flatnonzero(active)
     if len(idx):
         sp[idx] = pw.cheaptrick(x, f0[idx], t[idx], WORK_RATE, fft_size=N_FFT)
-        sub = idx[::ap_stride] if ap_stride > 1 else idx
-        if sub[-1] != idx[-1]:
-            sub = np.append(sub, idx[-1])
+        sub = _ap_frames(idx, ap_stride, frame_offset)
         ap_sub = pw.d4c(x, f0[sub], t[sub], WORK_RATE, fft_size=N_FFT)
         if len(sub) == len(idx):
             ap[idx] = ap_sub
@@ -132,26 +158,34 @@ def _min_phase(log_amp: np.ndarray) -> np.ndarray:
 
 def _pulse_train(f0_frames: np.ndarray, n_samples: int) -> np.ndarray:
     """Band-limited pulse train following ``f0_frames`` (Hz per frame, 0 = silent), with a flat
-    power density equal to that of unit-variance white noise; float32."""
+    power density equal to that of unit-variance white noise; float32.
+
+    F0 is linear between two voiced frames and held next to an unvoiced one, and the phase starts
+    afresh at each voiced run, so a run's samples depend on that run's frames alone.
+    """
     out = np.zeros(n_samples, dtype=np.float32)
     voiced = f0_frames > 0
     if not voiced.any():
         return out
     n_frames = len(f0_frames)
     vf = np.flatnonzero(voiced)
-    # F0 interpolated through unvoiced gaps (keeps the phase smooth), linear between frames
-    filled = np.interp(np.arange(n_frames), vf, f0_frames[vf])
     a, b = max(0, vf[0] - 1), min(n_frames - 1, vf[-1] + 1)
     if b <= a:
         b = min(n_frames - 1, a + 1)
         if b <= a:
             return out
     frac = np.arange(HOP) / HOP
-    seg = filled[a:b + 1]
-    f0_s = (seg[:-1, None] * (1.0 - frac) + seg[1:, None] * frac).ravel()
-    on = voiced[a:b + 1]
+    seg, on = f0_frames[a:b + 1], voiced[a:b + 1]
+    left = np.where(on[:-1], seg[:-1], seg[1:])
+    right = np.where(on[1:], seg[1:], seg[:-1])
+    f0_s = (left[:, None] * (1.0 - frac) + right[:, None] * frac).ravel()
     on_s = np.where(frac < 0.5, on[:-1, None], on[1:, None]).ravel()
-    phase = np.mod(np.cumsum(f0_s * (2 * np.pi / WORK_RATE)), 2 * np.pi)
+    step = np.where(on_s, f0_s * (2 * np.pi / WORK_RATE), 0.0)
+    total = np.cumsum(step)
+    starts = on_s & ~np.concatenate([[False], on_s[:-1]])
+    base = np.maximum.accumulate(np.where(starts, total - step, 0.0))  # the phase where each run starts
+    phase = np.mod(total - base, 2 * np.pi)
+    f0_s = np.where(on_s, f0_s, 1.0)
     k_max = np.floor(0.95 * (WORK_RATE / 2) / f0_s)  # harmonics below 95% of Nyquist
     s = np.sin(0.5 * phase)
     small = np.abs(s) < 1e-6
@@ -160,6 +194,19 @@ def _pulse_train(f0_frames: np.ndarray, n_samples: int) -> np.ndarray:
     start = a * HOP
     n = min(len(y), n_samples - start)
     out[start:start + n] = y[:n]
+    return out
+
+
+def _noise(frames: np.ndarray, n_bins: int, seed: int) -> np.ndarray:
+    """Complex white noise spectra ``(len(frames), n_bins)`` (complex64, unit variance per part)
+    for absolute frame indices ``frames``: the same frame always gets the same noise."""
+    out = np.empty((len(frames), n_bins), dtype=np.complex64)
+    runs = frames // NOISE_FRAMES
+    for run in np.unique(runs):
+        sel = np.flatnonzero(runs == run)
+        z = np.random.default_rng((seed, int(run))).standard_normal((NOISE_FRAMES, 2, n_bins), dtype=np.float32)
+        k = frames[sel] - run * NOISE_FRAMES
+        out[sel] = z[k, 0] + 1j * z[k, 1]
     return out
 
 
@@ -189,7 +236,7 @@ def _window_sum(n_frames: int, hop: int, window: np.ndarray, total: int) -> np.n
     return norm
 
 
-def synthesize(params: WorldParams, *, seed: int = 0) -> np.ndarray:
+def synthesize(params: WorldParams, *, seed: int = 0, frame_offset: int = 0) -> np.ndarray:
     """Waveform at ``WORK_RATE`` from WORLD parameters (float32, ``params.n_samples`` long).
 
     Parameters
@@ -199,6 +246,9 @@ def synthesize(params: WorldParams, *, seed: int = 0) -> np.ndarray:
         silent.
     seed : int
         Seed of the noise excitation: the same parameters and seed give the same samples.
+    frame_offset : int
+        Index of the first frame in a longer recording: each frame's noise depends on its
+        absolute index, so a stretch synthesised alone matches the same frames of the whole.
     """
     import scipy.fft
 
@@ -210,7 +260,6 @@ def synthesize(params: WorldParams, *, seed: int = 0) -> np.ndarray:
         return np.zeros(n_samples, dtype=np.float32)
     f0 = np.where(params.active, params.f0, 0.0)
     pulses = np.pad(_pulse_train(f0, n_samples), (N_FFT // 2, N_FFT // 2 + HOP))
-    rng = np.random.default_rng(seed)
     scale = np.float32(np.sqrt(0.5 * np.sum(window ** 2)))  # |noise STFT|^2 of unit white noise
     n_bins = N_FFT // 2 + 1
     out = np.zeros(total, dtype=np.float32)
@@ -218,8 +267,7 @@ def synthesize(params: WorldParams, *, seed: int = 0) -> np.ndarray:
         r = rows[a:a + BLOCK]
         voiced = f0[r] > 0
         ap = np.where(voiced[:, None], np.clip(params.ap[r], 0.0, 1.0), 1.0).astype(np.float32)
-        spec = (rng.standard_normal((len(r), n_bins), dtype=np.float32)
-                + 1j * rng.standard_normal((len(r), n_bins), dtype=np.float32)) * (scale * ap)
+        spec = _noise(r + frame_offset, n_bins, seed) * (scale * ap)
         if voiced.any():
             periodic = scipy.fft.rfft(_windowed(pulses, r[voiced] * HOP, N_FFT, window), axis=1)
             spec[voiced] += periodic * np.sqrt(1.0 - ap[voiced] ** 2)
@@ -228,6 +276,11 @@ def synthesize(params: WorldParams, *, seed: int = 0) -> np.ndarray:
     norm = _window_sum(n_frames, HOP, window, total)
     sl = slice(N_FFT // 2, N_FFT // 2 + n_samples)
     return out[sl] / np.maximum(norm[sl], 1e-3)
+
+
+def filter_size(sample_rate: int) -> int:
+    """FFT size of :func:`filter_by_envelope` at ``sample_rate`` (its hop is a quarter of it)."""
+    return int(2 ** np.ceil(np.log2(N_FFT * sample_rate / WORK_RATE)))
 
 
 def filter_by_envelope(x: np.ndarray, sample_rate: int, log_gain: np.ndarray) -> np.ndarray:
@@ -252,7 +305,7 @@ def filter_by_envelope(x: np.ndarray, sample_rate: int, log_gain: np.ndarray) ->
     import scipy.fft
 
     x = np.asarray(x, dtype=np.float32)
-    n_fft = int(2 ** np.ceil(np.log2(N_FFT * sample_rate / WORK_RATE)))
+    n_fft = filter_size(sample_rate)
     hop = n_fft // 4
     window = np.hanning(n_fft + 1)[:n_fft].astype(np.float32)
     n_frames = int(np.ceil(len(x) / hop)) + 1

@@ -24,7 +24,8 @@ PARTNER = {"joe": "tenor", "tenor": "joe", "alto": "soprano", "soprano": "alto",
 STEM_MIX = {"double": (-8.0, -0.35), "harmony": (-6.0, 0.35)}
 
 
-def harmony_scores(vocal_score: VocalScore, lead_sheet: LeadSheet, *, everywhere: bool | None = None) -> list[VocalScore]:
+def harmony_scores(vocal_score: VocalScore, lead_sheet: LeadSheet, *, everywhere: bool | None = None,
+                   lines: set[int] | None = None, above: bool | None = None) -> list[VocalScore]:
     """The backing parts of ``vocal_score``: a chorus double and a harmony line.
 
     Parameters
@@ -35,6 +36,10 @@ def harmony_scores(vocal_score: VocalScore, lead_sheet: LeadSheet, *, everywhere
         Its sections (which lines are choruses), chords, key and style tags.
     everywhere : bool, optional
         Harmonise every section, not only the choruses. Default: when the tags say "choir".
+    lines : set of int, optional
+        Only these lyric lines' parts (decided as for the whole song: an edit re-sings a line).
+    above : bool, optional
+        Put the harmony above the lead (else below); default: decided from the whole song's lead.
 
     Returns
     -------
@@ -65,8 +70,8 @@ def harmony_scores(vocal_score: VocalScore, lead_sheet: LeadSheet, *, everywhere
     double = VocalScore(double_notes, _lines(vocal_score, double_notes), vocal_score.language, partner.name,
                         vocal_score.duration_s, {"part": "double", "detune_cents": DOUBLE_DETUNE_CENTS,
                                                  "offset_s": DOUBLE_OFFSET_S})
-    pitches = sorted(n.pitch for n in chosen)
-    above = pitches[len(pitches) // 2] + 4 <= (lead_preset.low + lead_preset.high) / 2 + 4
+    if above is None:
+        above = harmony_above(chosen, lead_preset)
     singer = partner if above == (partner.low > lead_preset.low) else lead_preset
     harmony_notes = []
     for n in chosen:
@@ -75,7 +80,16 @@ def harmony_scores(vocal_score: VocalScore, lead_sheet: LeadSheet, *, everywhere
         harmony_notes.append(replace(n, pitch=pitch, velocity=max(1, n.velocity - HARMONY_VELOCITY_DROP)))
     harmony = VocalScore(harmony_notes, _lines(vocal_score, harmony_notes), vocal_score.language, singer.name,
                          vocal_score.duration_s, {"part": "harmony", "above": above})
+    if lines is not None:
+        double, harmony = (replace(p, notes=[n for n in p.notes if n.line in lines]) for p in (double, harmony))
     return [double, harmony]
+
+
+def harmony_above(chosen: list[VocalNote], lead_preset) -> bool:
+    """Whether the harmony goes above the lead's ``chosen`` notes: unless they sit high in the
+    lead voice's range."""
+    pitches = sorted(n.pitch for n in chosen)
+    return pitches[len(pitches) // 2] + 4 <= (lead_preset.low + lead_preset.high) / 2 + 4
 
 
 def harmony_pitch(lead: int, chord_pcs: tuple[int, ...], scale_pcs: tuple[int, ...], *, above: bool,

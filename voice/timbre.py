@@ -180,7 +180,7 @@ def formant_contrast(sp: np.ndarray, factor: float, *, sample_rate: int, smooth_
     ndarray
         The envelope, same shape.
     """
-    from scipy.ndimage import gaussian_filter1d
+    from representations.dsp import gaussian_filter1d
 
     if not 0.3 <= factor <= 2.0:
         raise ValueError(f"formant contrast {factor} is not valid (valid: 0.3-2)")
@@ -188,7 +188,7 @@ def formant_contrast(sp: np.ndarray, factor: float, *, sample_rate: int, smooth_
         return sp
     log_sp = np.log(np.maximum(sp, 1e-30))
     sigma_bins = smooth_hz / (sample_rate / 2) * (sp.shape[1] - 1)
-    smooth = gaussian_filter1d(log_sp, sigma_bins, axis=1, mode="nearest")
+    smooth = gaussian_filter1d(log_sp, sigma_bins, axis=1)
     return np.exp(smooth + factor * (log_sp - smooth))
 
 

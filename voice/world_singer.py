@@ -35,6 +35,7 @@ SPEECH_RMS_DBFS = -24.0  # spoken part of each line is brought to this level bef
 FADE_IN_S = 0.005
 FADE_OUT_S = 0.02
 MAX_VOWEL_BOOST_DB = 9.0
+RESAMPLE_MARGIN = 64  # samples of silence kept around the sung span when resampling (filter support: 10)
 ALIGNERS = ("auto", "piper", "pocketsphinx", "proportional")
 CONSONANT_BOOST_DB = 3.0  # consonants are sung this much louder than spoken, relative to vowels
 
@@ -104,7 +105,7 @@ class WorldSinger(Singer):
         """Sing ``score``: mono float32 audio at 44.1 kHz, ``round(score.duration_s * 44100)`` long."""
         import time
 
-        from scipy.signal import resample_poly
+        from representations.dsp import resample_poly
 
         preset = resolve_voice(None if score.voice in ("", "default", None) else score.voice)
         if score.language not in ("en", "zh"):
@@ -116,8 +117,8 @@ class WorldSinger(Singer):
         stats = {"speech_s": 0.0, "align_s": 0.0, "analysis_s": 0.0, "synthesis_s": 0.0}
         cache: dict[tuple, LineAnalysis] = {}
         sung_segments: dict[tuple, np.ndarray] = {}
-        earliest_s = 0.0
         for line_notes in self._lines(score):
+            earliest_s = self._after_previous_line(score, line_notes)
             prepared = prepare_line(syllable_groups(line_notes), score.language)
             if not prepared:
                 continue
@@ -142,17 +143,38 @@ class WorldSinger(Singer):
                 start = int(round(seg.start_s * WORK_RATE))
                 n = min(len(y), len(out) - start)
                 out[start:start + n] += y[:n]
-                earliest_s = max(earliest_s, seg.end_s)
             stats["synthesis_s"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         n_out = int(round(score.duration_s * self.sample_rate))
-        y = resample_poly(out, self.sample_rate // WORK_RATE, 1)[:n_out]
-        y = np.pad(y, (0, n_out - len(y)))
+        up = self.sample_rate // WORK_RATE
+        y = np.zeros(n_out)
+        sounding = np.flatnonzero(out)
+        if len(sounding):  # only the sung span is resampled (an edit sings one line of a song)
+            lo = max(0, int(sounding[0]) - RESAMPLE_MARGIN)
+            hi = min(len(out), int(sounding[-1]) + 1 + RESAMPLE_MARGIN)
+            part = resample_poly(out[lo:hi], up, 1)[: max(0, n_out - lo * up)]
+            y[lo * up: lo * up + len(part)] = part
         stats["resample_s"] = time.perf_counter() - t0
         self.last_stats = stats
         return Audio(np.clip(y, -1.0, 1.0).astype(np.float32)[:, None], self.sample_rate)
 
+    def warm_up(self, language: str) -> None:
+        if language == "en":
+            from .speech import piper_voice
+
+            piper_voice()
+
     # ---- lines ----------------------------------------------------------------------------------
+    @staticmethod
+    def _after_previous_line(score: VocalScore, line_notes: list[VocalNote]) -> float:
+        """No sound of a line (breath, early consonants) before this time: the end of the line
+        before it, as the score says. Taken from ``score.lines``, not from the sound of that line,
+        so that each line is sung the same whether the other lines' notes are sung with it or not
+        (an edit sings one line alone and splices it in)."""
+        start, index = line_notes[0].start_s, line_notes[0].line
+        before = [l.end_s for l in score.lines if l.index != index and l.end_s <= start + 1e-9]
+        return max(before, default=0.0)
+
     @staticmethod
     def _lines(score: VocalScore) -> list[list[VocalNote]]:
         by_line: dict[int, list[VocalNote]] = {}
