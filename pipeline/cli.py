@@ -128,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) > 1 and argv[0] == "edit":  # the voice model loads while the rest starts up
+        from .cli_edit import warm_singer_early
+
+        warm_singer_early(argv[1])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -30,11 +30,14 @@ def _report(song, what: str) -> int:
 def warm_singer_early(song_dir: str) -> None:
     """Start loading the song's singing voice in a background thread, before the edit's own
     imports: on a cold start it is the largest single cost of a lyric edit (about 1.3 s of model
-    set-up), and it overlaps with the rest. Problems are left for the edit itself to report."""
+    set-up), and it overlaps with the rest. Problems are left for the edit itself to report;
+    a second call does nothing."""
     import json
     import threading
     from pathlib import Path
 
+    if any(t.name == "warm-singer" for t in threading.enumerate()):
+        return
     try:
         manifest = json.loads((Path(song_dir) / "manifest.json").read_text(encoding="utf-8"))
         language = json.loads((Path(song_dir) / "leadsheet.json").read_text(encoding="utf-8")).get("language", "en")
@@ -53,7 +56,6 @@ def warm_singer_early(song_dir: str) -> None:
 
 
 def cmd_edit(args) -> int:
-    warm_singer_early(args.song_dir)
     from .edit import edit_lyric_line
 
     song = edit_lyric_line(args.song_dir, args.line, args.text, args.output, in_place=args.in_place)

@@ -137,30 +137,28 @@ def _end_tick(chunk: bytes) -> int:
     """Tick of the last event of an ``MTrk`` chunk (its end of track)."""
     i, tick, running = 8, 0, 0
     while i < len(chunk):
-        delta = 0
-        while True:
-            b = chunk[i]
-            i += 1
-            delta = (delta << 7) | (b & 0x7F)
-            if b < 0x80:
-                break
+        delta, i = _read_varint(chunk, i)
         tick += delta
         status = chunk[i]
-        if status == 0xFF or status in (0xF0, 0xF7):
-            i += 2 if status == 0xFF else 1
-            n = 0
-            while True:
-                b = chunk[i]
-                i += 1
-                n = (n << 7) | (b & 0x7F)
-                if b < 0x80:
-                    break
+        if status == 0xFF or status in (0xF0, 0xF7):  # meta (type byte, then length) or sysex (length)
+            n, i = _read_varint(chunk, i + (2 if status == 0xFF else 1))
             i += n
             continue
         if status >= 0x80:
             running, i = status, i + 1
         i += 1 if running & 0xF0 in (0xC0, 0xD0) else 2
     return tick
+
+
+def _read_varint(data: bytes, i: int) -> tuple[int, int]:
+    """The variable-length number at ``data[i]`` and the index after it."""
+    value = 0
+    while True:
+        b = data[i]
+        i += 1
+        value = (value << 7) | (b & 0x7F)
+        if b < 0x80:
+            return value, i
 
 
 def _varint(value: int) -> bytes:

@@ -19,17 +19,9 @@ import numpy as np
 import pytest
 
 from representations.audio import Audio
+from test_voice_jobs import TINY_SPEC as SPEC  # the same two-line song
 
 SR = 44100
-SPEC = """\
-title: Clone Edit
-tags: pop, piano, 110 BPM
-seed: 2
-lyrics: |
-  [Verse]
-  Sing me home tonight
-  under silver light
-"""
 NEW_TEXT = "over the hills we fly"
 KEPT = {"voice/reference.flac", "voice/conversion.json"}
 
