@@ -51,6 +51,9 @@ METHODS = {
     # each frame half-way to its nearest reference frames
     "world": {},
     "no-frame-matching": {"frame_matching": 0.0},  # the same without the frame matching
+    # stronger frame matching: fully above 3 kHz, half below 1 kHz, 4 nearest frames
+    "strong-matching": {"frame_matching": 1.0, "low_band_matching": 0.5, "neighbours": 4},
+    "matching-0.8-k4": {"frame_matching": 0.8, "neighbours": 4},  # stronger everywhere
     "shift-only": {"warp": False, "envelope_strength": 0.0, "ap_strength": 0.0, "frame_matching": 0.0},
     "resing": {},  # re-sing the vocal score shifted by the octave, then convert that (no further shift)
 }

@@ -105,6 +105,18 @@ def test_conversion_moves_by_an_octave_and_keeps_intervals(two_notes, low_refere
     assert abs(cents(after[1], after[0]) - cents(before[1], before[0])) < 10, (before, after)
 
 
+def test_frame_matching_weights_and_arguments():
+    from voice.conversion_profile import MATCH_BAND_HZ, _freqs, matching_weights
+
+    f, w = _freqs(), matching_weights(low_share=0.5)
+    assert np.allclose(w[f <= MATCH_BAND_HZ[0]], 0.5) and np.allclose(w[f >= MATCH_BAND_HZ[1]], 1.0)
+    assert np.all(np.diff(w) >= 0)
+    assert np.array_equal(matching_weights(low_share=1.0), np.ones_like(f))  # the default: uniform
+    for bad in ({"low_band_matching": 1.5}, {"neighbours": 0}):
+        with pytest.raises(ValueError, match="not valid"):
+            WorldConverter(**bad)
+
+
 def test_semitone_register_and_fixed_shift(two_notes, low_reference):
     src, spans = two_notes
     out = WorldConverter(shift_semitones=5).convert(src, low_reference)
@@ -302,14 +314,16 @@ def test_repet_separation_keeps_the_voice_and_drops_the_loop():
 
 
 # ---- converting part of a recording with a kept plan ----------------------------------------
-@pytest.mark.parametrize("shift", [None, 0])  # re-synthesised (an octave down) and filtered
-def test_a_part_converted_alone_matches_the_whole(low_reference, shift):
+@pytest.mark.parametrize("shift, matching", [(None, {}), (0, {}),  # re-synthesised (an octave down) and filtered
+                                             (None, {"frame_matching": 1.0, "low_band_matching": 0.5,
+                                                     "neighbours": 4})])
+def test_a_part_converted_alone_matches_the_whole(low_reference, shift, matching):
     import json
 
     from voice.conversion import ConversionPlan, reference_profile
 
     src = formant_voice(notes_f0([(200.0, 0.8), (300.0, 0.8), (250.0, 0.8)], gap_s=0.4))
-    conv = WorldConverter(shift_semitones=shift)
+    conv = WorldConverter(shift_semitones=shift, **matching)
     whole = conv.convert(src, low_reference).mono()
     assert conv.last_plan.shift_semitones == (-12 if shift is None else 0)
     # the plan goes through JSON and back unchanged

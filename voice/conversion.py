@@ -18,9 +18,12 @@ when it stays, the source itself is filtered by the ratio of new to old envelope
 (:func:`voice.conversion_synth.filter_by_envelope`), which keeps its excitation untouched (a WORLD
 re-synthesis of sung vocals alone costs about 10 points of Whisper word error rate). Either way
 the output has the source's rate, length and loudness. Each voiced frame's envelope also moves
-half-way (``frame_matching``) towards the mean of its nearest reference frames (compared by
+half-way (``frame_matching``) towards the mean of its 8 nearest reference frames (compared by
 voice-normalised mel cepstra): benchmarks/voice_clone.py measured +0.08 speaker similarity with
-it against +0.05 without, for 4 more points of Whisper word error rate.
+it against +0.05 without, for 4 more points of Whisper word error rate. Stronger matching is
+closer to the reference and harder to understand: fully above 3 kHz, half below 1 kHz
+(``low_band_matching=0.5``) and 4 neighbours gave +0.11 (full run) but +5 points of pocketsphinx
+and +14 of Whisper word error rate more than the default (quick run).
 A neural backend (``"neural"``, :mod:`voice.conversion_neural`) plugs into the same role.
 
 The plan, with the silence floor, frame-matching offset and level gain found on the whole
@@ -42,7 +45,8 @@ from representations.errors import AudioInputError
 
 from .base import VOICE_CONVERTERS, VoiceConverter
 from .conversion_profile import (VoiceProfile, envelope_correction, estimate_warp, feature_offset, frame_features,
-                                 matched_envelopes, register_shift, voice_profile, warp_log_env, warp_range)
+                                 matched_envelopes, matching_weights, register_shift, voice_profile, warp_log_env,
+                                 warp_range)
 from .conversion_synth import (DIO_SPEED, HOP, WORK_RATE, WorldParams, analyse, filter_by_envelope, filter_size,
                                silence_floor_db, synthesize)
 
@@ -163,8 +167,15 @@ class WorldConverter(VoiceConverter):
     smoothing_octaves : float
         Width of the smoothing of the envelope difference, in octaves.
     frame_matching : float
-        Share (0-1) of each voiced frame's log envelope replaced by the mean of its 8 nearest
-        reference frames: closer to the reference voice, less intelligible at 1.
+        Share (0-1) of each voiced frame's log envelope replaced by the mean of its
+        ``neighbours`` nearest reference frames: closer to the reference voice, less
+        intelligible at 1.
+    low_band_matching : float
+        Share (0-1) of ``frame_matching`` applied below 1 kHz (the formants that carry the
+        words); it rises to all of it at 3 kHz (:func:`~voice.conversion_profile.matching_weights`).
+    neighbours : int
+        How many nearest reference frames each frame is matched to (1-64): fewer sound more
+        like the reference, more are smoother.
     filter_when_unshifted : bool
         With no melody move, filter the source instead of re-synthesising it.
     seed : int
@@ -175,20 +186,24 @@ class WorldConverter(VoiceConverter):
 
     def __init__(self, *, register: str = "octave", shift_semitones: int | None = None, warp: bool = True,
                  envelope_strength: float = 0.5, ap_strength: float = 0.5, smoothing_octaves: float = 0.25,
-                 frame_matching: float = 0.5, filter_when_unshifted: bool = True, seed: int = 0):
+                 frame_matching: float = 0.5, low_band_matching: float = 1.0, neighbours: int = 8,
+                 filter_when_unshifted: bool = True, seed: int = 0):
         if register not in REGISTER_MODES:
             raise ValueError(f"register {register!r} is not valid (valid: {', '.join(REGISTER_MODES)})")
         if shift_semitones is not None and not -MAX_SHIFT_ST <= shift_semitones <= MAX_SHIFT_ST:
             raise ValueError(f"shift {shift_semitones} semitones is not valid "
                              f"(valid: -{MAX_SHIFT_ST} to {MAX_SHIFT_ST})")
         for label, v in (("envelope_strength", envelope_strength), ("ap_strength", ap_strength),
-                         ("frame_matching", frame_matching)):
+                         ("frame_matching", frame_matching), ("low_band_matching", low_band_matching)):
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{label} {v} is not valid (valid: 0-1)")
+        if not 1 <= neighbours <= 64:
+            raise ValueError(f"neighbours {neighbours} is not valid (valid: 1-64)")
         self.register, self.shift_semitones, self.warp = register, shift_semitones, warp
         self.envelope_strength, self.ap_strength = envelope_strength, ap_strength
         self.smoothing_octaves, self.seed = smoothing_octaves, seed
-        self.frame_matching, self.filter_when_unshifted = frame_matching, filter_when_unshifted
+        self.frame_matching, self.low_band_matching = frame_matching, low_band_matching
+        self.neighbours, self.filter_when_unshifted = int(neighbours), filter_when_unshifted
         self.last_plan: ConversionPlan | None = None
 
     def config(self) -> dict:
@@ -196,6 +211,7 @@ class WorldConverter(VoiceConverter):
         return {"register": self.register, "shift_semitones": self.shift_semitones, "warp": self.warp,
                 "envelope_strength": self.envelope_strength, "ap_strength": self.ap_strength,
                 "smoothing_octaves": self.smoothing_octaves, "frame_matching": self.frame_matching,
+                "low_band_matching": self.low_band_matching, "neighbours": self.neighbours,
                 "filter_when_unshifted": self.filter_when_unshifted, "seed": self.seed}
 
     # ---- public -------------------------------------------------------------------------------
@@ -280,7 +296,8 @@ class WorldConverter(VoiceConverter):
                 frame_offset: int) -> np.ndarray:
         """The converted source before level matching, at ``sample_rate``, as long as ``src``
         (``x`` is ``src`` at ``WORK_RATE`` and ``params`` its analysis)."""
-        converted = self.apply(params, plan, frame_matching=self.frame_matching)
+        converted = self.apply(params, plan, frame_matching=self.frame_matching,
+                               low_band_matching=self.low_band_matching, neighbours=self.neighbours)
         if self._filters(plan):
             # the melody stays: change the timbre by filtering the source itself (no re-synthesis)
             log_gain = np.log(np.maximum(converted.sp, 1e-20)) - np.log(np.maximum(params.sp, 1e-20))
@@ -310,7 +327,8 @@ class WorldConverter(VoiceConverter):
         return ConversionPlan(shift, ratio, gain, ap_delta, source, reference)
 
     @staticmethod
-    def apply(params: WorldParams, plan: ConversionPlan, *, frame_matching: float = 0.0) -> WorldParams:
+    def apply(params: WorldParams, plan: ConversionPlan, *, frame_matching: float = 0.0,
+              low_band_matching: float = 1.0, neighbours: int = 8) -> WorldParams:
         """Source parameters with the plan applied (F0 shift, warp, envelope gain, aperiodicity).
 
         Frame matching compares frames with the source's mean features removed: the first
@@ -331,8 +349,9 @@ class WorldConverter(VoiceConverter):
             if plan.feature_offset is None:
                 plan.feature_offset = feature_offset(features, mean)
             knn = matched_envelopes(log_sp[vin], mean, plan.reference, offset=plan.feature_offset,
-                                    source_features=features, positions=np.flatnonzero(params.voiced))
-            log_sp[vin] = (1 - frame_matching) * log_sp[vin] + frame_matching * knn
+                                    source_features=features, positions=np.flatnonzero(params.voiced), k=neighbours)
+            share = frame_matching * matching_weights(low_share=low_band_matching)
+            log_sp[vin] = (1 - share) * log_sp[vin] + share * knn
         sp[active] = np.exp(log_sp)
         ap = params.ap.copy()
         v = params.voiced

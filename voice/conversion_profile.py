@@ -25,6 +25,7 @@ WARP_SAME_ST = 2.0  # voices whose speaking pitches lie this close count as alik
 WARP_NEAR = (0.93, 1.07)  # ... and their formants move by this much at most
 MIN_VOICED_S = 1.0  # a reference needs this much voiced sound
 MAX_FRAMES = 3000
+MATCH_BAND_HZ = (1000.0, 3000.0)  # frame matching ramps up from its low share to full across this band
 
 
 def hz_to_midi(hz):
@@ -222,6 +223,15 @@ def feature_offset(source_features: np.ndarray, source_mean: np.ndarray) -> np.n
     voice's mean envelope, plus the mean of what remains when there are more than 50 frames."""
     offset = frame_features(source_mean[None, :])[0]
     return offset + ((source_features - offset).mean(axis=0) if len(source_features) > 50 else 0.0)
+
+
+def matching_weights(*, low_share: float) -> np.ndarray:
+    """Per-bin share of frame matching: ``low_share`` below ``MATCH_BAND_HZ``, 1 above it, and
+    linear in log frequency between (the low formants carry the words, the higher ones the voice)."""
+    f = np.maximum(_freqs(), 1.0)
+    lo, hi = np.log(MATCH_BAND_HZ[0]), np.log(MATCH_BAND_HZ[1])
+    ramp = np.clip((np.log(f) - lo) / (hi - lo), 0.0, 1.0)
+    return low_share + (1.0 - low_share) * ramp
 
 
 def _smooth_in_time(frames: np.ndarray, positions: np.ndarray, reach: int) -> np.ndarray:
