@@ -166,23 +166,25 @@ def _splice(track: np.ndarray, new_part: np.ndarray, sing_old, span: tuple[int, 
     every other line's (``span``), their samples are simply cleared; otherwise the old lines are
     sung again (``sing_old()``) and subtracted.
     """
-    out = track.astype(np.float64) / 32767.0
     if span is None:
         old_part = sing_old()
         changed = np.any(old_part != 0, axis=1) | np.any(new_part != 0, axis=1)
-        out -= old_part
     else:
         lo, hi = span
         changed = np.any(new_part != 0, axis=1)
         changed[lo:hi] |= np.any(track[lo:hi] != 0, axis=1)
-        out[lo:hi] = 0.0
     where = np.flatnonzero(changed)
     if where.size == 0:
         return track, 0, 0
     a, b = int(where[0]), int(where[-1]) + 1
-    out[a:b] += new_part[a:b]
+    out = track[a:b].astype(np.float64) / 32767.0  # only the changed range is touched
+    if span is None:
+        out -= old_part[a:b]
+    else:
+        out[max(lo, a) - a: max(min(hi, b) - a, 0)] = 0.0
+    out += new_part[a:b]
     track = track.copy()
-    track[a:b] = to_pcm(out[a:b])
+    track[a:b] = to_pcm(out)
     return track, a, b
 
 
