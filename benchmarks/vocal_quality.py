@@ -19,6 +19,9 @@ planned for each preset's range), each preset's per-line WER, and the singer's w
 for a 3-minute song (the machine is shared: CPU time is the steadier figure).
 
 Run: .venv/bin/python benchmarks/vocal_quality.py [--only pop,waltz] [--out DIR] [--no-asr]
+     [--skip voices,speed] [--only-voices [joe,alto]]
+(``--only-voices`` measures just the presets, or the named ones, on the lines they are judged
+on: under a minute a preset.)
 """
 
 from __future__ import annotations
@@ -124,24 +127,29 @@ def measure_stem(score, mono: np.ndarray, *, asr: bool) -> dict:
 EXCERPTS = ((0, 2), (4, 6), (12, 14))  # pairs of lines of pop.yaml: the first is the one the test uses
 
 
-def preset_similarity(spec, *, asr: bool) -> tuple[dict, dict, dict, dict]:
+def preset_similarity(spec, *, asr: bool, voices: list[str] | None = None) -> tuple[dict, dict, dict, dict]:
     """Resemblyzer similarity of every pair of presets singing the first two lines of ``spec``
     (each planned in its own range), the largest over ``EXCERPTS``, each preset's sung range,
-    and (with ``asr``) each preset's per-line Whisper WER on the first ten lines."""
+    and (with ``asr``) each preset's per-line Whisper WER on the first ten lines.
+
+    Only the lines measured are sung (each line is sung on its own, so they sound the same as
+    in the whole song); ``voices`` limits the presets (default: all)."""
     from voice import judges
     from voice.presets import PRESETS
     from voice.world_singer import WorldSinger
 
     embeddings, ranges, wers = {}, {}, {}
-    for name in PRESETS:
+    wanted = set(range(10)) | {i for a, b in EXCERPTS for i in range(a, b)}
+    for name in voices or PRESETS:
         _, score = plan_score(spec, voice=name)
+        notes = [n.pitch for n in score.notes]
+        ranges[name] = (min(notes), max(notes))
+        score.notes = [n for n in score.notes if n.line in wanted]
         audio = WorldSinger().sing(score).mono()
         embeddings[name] = []
         for a, b in EXCERPTS:
             clip = audio[int((score.lines[a].start_s - 0.3) * SR): int((score.lines[b - 1].end_s + 0.3) * SR)]
             embeddings[name].append(judges.speaker_embedding(clip, SR))
-        notes = [n.pitch for n in score.notes]
-        ranges[name] = (min(notes), max(notes))
         if asr:
             ten = score.lines[:10]
             wers[name] = per_line_wer(audio, [(l.start_s - 0.25, l.end_s + 0.25) for l in ten], [l.text for l in ten])
@@ -174,13 +182,42 @@ def fmt(v) -> str:
     return str(v)
 
 
+def print_voices(args, voices: list[str] | None) -> dict:
+    """Measure the presets (``preset_similarity``), print the tables and return them."""
+    from pipeline import SongSpec
+
+    t0 = time.process_time()
+    pairs, worst, ranges, wers = preset_similarity(SongSpec.from_yaml(ROOT / EXAMPLES["pop"]), asr=not args.no_asr,
+                                                   voices=voices)
+    if pairs:
+        print(f"\nresemblyzer similarity between presets (target <= 0.80): first two lines of pop.yaml, "
+              f"and the largest over lines {EXCERPTS}")
+        for pair, s in sorted(pairs.items(), key=lambda kv: -kv[1]):
+            print(f"  {pair:<20} {s:.3f}   {worst[pair]:.3f}")
+        print(f"  max {max(pairs.values()):.3f} / {max(worst.values()):.3f}")
+    print(f"  sung ranges (MIDI): {ranges}")
+    if wers:
+        print("  per-line Whisper WER, first ten lines of pop.yaml, by preset: "
+              + ", ".join(f"{k} {v:.2f}" for k, v in wers.items()))
+    print(f"  ({time.process_time() - t0:.0f} s CPU)")
+    return {"similarity": pairs, "similarity_worst": worst, "wer_by_voice": wers}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="comma-separated examples (default: all with lyrics)")
     ap.add_argument("--out", help="folder to write <example>.wav vocal stems into")
     ap.add_argument("--no-asr", action="store_true", help="skip the speech recognisers")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: voices,speed")
+    ap.add_argument("--only-voices", nargs="?", const="", default=None, metavar="NAMES",
+                    help="measure only the presets (comma-separated names; default all): no examples, no speed")
     args = ap.parse_args()
+    if args.only_voices is not None:
+        from voice.presets import resolve_voice
+
+        voices = [resolve_voice(v).name for v in args.only_voices.split(",") if v] or None
+        print_voices(args, voices)
+        return
     from pipeline import SongSpec
     from representations.audio import Audio
     from voice.speech import piper_voice
@@ -214,16 +251,7 @@ def main() -> None:
     result = {"examples": rows}
     skip = set(args.skip.split(","))
     if "voices" not in skip:
-        pairs, worst, ranges, wers = preset_similarity(SongSpec.from_yaml(ROOT / EXAMPLES["pop"]), asr=not args.no_asr)
-        print(f"\nresemblyzer similarity between presets (target <= 0.80): first two lines of pop.yaml, "
-              f"and the largest over lines {EXCERPTS}")
-        for pair, s in sorted(pairs.items(), key=lambda kv: -kv[1]):
-            print(f"  {pair:<20} {s:.3f}   {worst[pair]:.3f}")
-        print(f"  max {max(pairs.values()):.3f} / {max(worst.values()):.3f}; sung ranges (MIDI): {ranges}")
-        if wers:
-            print("  per-line Whisper WER, first ten lines of pop.yaml, by preset: "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in wers.items()))
-        result["similarity"], result["similarity_worst"], result["wer_by_voice"] = pairs, worst, wers
+        result.update(print_voices(args, None))
     if "speed" not in skip:
         speed = three_minute_singer_time()
         print(f"\nsinger time, 3-minute song: {speed}")
