@@ -210,7 +210,7 @@ def decode(tokens: Sequence[str], *, lines: Sequence[LyricLine] = (), title: str
         t = toks[i]
         if t == "EOS":
             if pos > S:
-                fail(f"a note that ends within the last bar before EOS")
+                fail("a note that ends within the last bar before EOS")
             break
         if t.startswith("SECTION_"):
             kind = t[len("SECTION_"):]

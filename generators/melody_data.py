@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import statistics
 import time
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 TICKS_PER_QUARTER = 12

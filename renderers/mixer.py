@@ -119,7 +119,6 @@ def true_peak_envelope(samples: np.ndarray, *, oversample: int = OVERSAMPLE) -> 
     x = np.asarray(samples, dtype=np.float32)
     if x.ndim == 1:
         x = x[:, None]
-    n = len(x)
     env = np.abs(x).max(axis=1)
     for ch in range(x.shape[1]):
         up = resample_poly(np.ascontiguousarray(x[:, ch]), oversample, 1)
