@@ -22,7 +22,7 @@ def cmd_lyrics(args) -> int:
 def _report(song, what: str) -> int:
     last = song.manifest.get("last_edit", {})
     bars = last.get("bars")
-    where = f" (bars {bars[0]}–{bars[1]})" if bars else ""
+    where = f" (bars {bars[0]}–{bars[1]})" if bars and bars[1] else ""
     print(f"{song.folder}: {what}{where} in {last.get('seconds', 0):.1f} s; undo with 'songwright undo {song.folder}'")
     return 0
 
@@ -56,10 +56,17 @@ def warm_singer_early(song_dir: str) -> None:
 
 
 def cmd_edit(args) -> int:
-    from .edit import edit_lyric_line
+    from .edit import edit_lyrics
 
-    song = edit_lyric_line(args.song_dir, args.line, args.text, args.output, in_place=args.in_place)
-    return _report(song, f"line {args.line} re-sung")
+    if len(args.line) != len(args.text):
+        raise SpecError(f"{len(args.line)} --line and {len(args.text)} --text options (valid: one --text after "
+                        f"each --line)")
+    if len(set(args.line)) != len(args.line):
+        raise SpecError(f"--line {sorted(n for n in args.line if args.line.count(n) > 1)[0]} is given twice "
+                        f"(valid: each line once)")
+    song = edit_lyrics(args.song_dir, dict(zip(args.line, args.text)), args.output, in_place=args.in_place)
+    which = f"line {args.line[0]}" if len(args.line) == 1 else "lines " + ", ".join(map(str, sorted(args.line)))
+    return _report(song, f"{which} re-sung")
 
 
 def parse_bars(text: str) -> tuple[int, int]:
@@ -113,10 +120,11 @@ def add_commands(sub) -> None:
     p.add_argument("song_dir")
     p.set_defaults(func=cmd_lyrics)
 
-    p = sub.add_parser("edit", help="sing one lyric line with new words; nothing else moves")
+    p = sub.add_parser("edit", help="sing lyric lines with new words; nothing else moves")
     target(p)
-    p.add_argument("--line", type=int, required=True, help="lyric line number (see 'songwright lyrics')")
-    p.add_argument("--text", required=True, help="the new words")
+    p.add_argument("--line", type=int, required=True, action="append",
+                   help="lyric line number (see 'songwright lyrics'); repeat --line N --text WORDS to edit several")
+    p.add_argument("--text", required=True, action="append", help="the new words of that line")
     p.set_defaults(func=cmd_edit)
 
     p = sub.add_parser("repaint", help="regenerate melody and accompaniment inside a range of bars")

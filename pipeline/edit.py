@@ -297,22 +297,37 @@ def edit_lyric_line(song_dir: str | Path, line: int, text: str, out_dir: str | P
     The new syllables get a rhythm inside the line's bars and a melody along the old one's
     contour; only that line is sung again, and only its bars are re-mixed.
     """
+    return edit_lyrics(song_dir, {line: text}, out_dir, in_place=in_place)
+
+
+def edit_lyrics(song_dir: str | Path, changes: dict[int, str], out_dir: str | Path | None = None, *,
+                in_place: bool = False) -> Song:
+    """Sing several lyric lines with new words in one edit (one history entry, the voice model
+    loaded once): ``changes`` maps line numbers (from 1) to their new words. Each line is
+    re-planned inside its own bars and re-sung; only the bars around each line are re-mixed."""
     from generators.replan import replan_line
     from representations.musicxml import write_musicxml
     from voice.score import vocal_score_from_leadsheet
 
-    text = " ".join(str(text).split())
-    with SongEdit(song_dir, out_dir, op="lyrics", args={"line": line, "text": text}, in_place=in_place) as e:
+    changes = {int(k): " ".join(str(v).split()) for k, v in sorted(changes.items())}
+    if not changes:
+        raise SpecError("no lyric line to edit (valid: at least one --line N --text WORDS)")
+    args = ({"line": next(iter(changes)), "text": next(iter(changes.values()))} if len(changes) == 1
+            else {"lines": {str(k): v for k, v in changes.items()}})
+    with SongEdit(song_dir, out_dir, op="lyrics", args=args, in_place=in_place) as e:
         ctx = _Context(e)
         sheet = ctx.song.lead_sheet
         if not sheet.lyrics:
             raise SpecError(f"{song_dir}: the song has no lyrics to edit (it is instrumental)")
-        if not 1 <= line <= len(sheet.lyrics):
-            raise SpecError(f"--line {line} is out of range (valid: 1-{len(sheet.lyrics)})")
-        warm = ctx.warm_singer(sheet.language)  # the voice model loads while the line is planned
+        for line in changes:
+            if not 1 <= line <= len(sheet.lyrics):
+                raise SpecError(f"--line {line} is out of range (valid: 1-{len(sheet.lyrics)})")
+        warm = ctx.warm_singer(sheet.language)  # the voice model loads while the lines are planned
         try:
-            new_sheet = replan_line(sheet, line - 1, text, seed=ctx.manifest.get("seed", 0),
-                                    voice_range=ctx.voice_range())
+            new_sheet = sheet
+            for line, text in changes.items():
+                new_sheet = replan_line(new_sheet, line - 1, text, seed=ctx.manifest.get("seed", 0),
+                                        voice_range=ctx.voice_range())
             old_score = ctx.song.vocal_score
             new_score = vocal_score_from_leadsheet(new_sheet, voice=old_score.voice)
             new_score = replace(new_score, duration_s=old_score.duration_s)
@@ -323,15 +338,35 @@ def edit_lyric_line(song_dir: str | Path, line: int, text: str, out_dir: str | P
         finally:
             wait([warm])  # never leave it running into a failed edit's error
         warm.result()
-        vocals, a, b = _sing_lines(ctx, old_score, new_score, {line - 1}, vocals)
+        regions, backing_changed = [], False
+        for line in changes:
+            vocals, a, b = _sing_lines(ctx, old_score, new_score, {line - 1}, vocals)
+            backing = _sing_harmony(ctx, old_score, new_score, sheet, new_sheet, {line - 1})
+            if backing is not None and backing[2] > backing[1]:
+                write_pcm(e.path_for_write(HARMONY_STEM), backing[0], sr)
+                backing_changed = True
+                a, b = (backing[1], backing[2]) if b <= a else (min(a, backing[1]), max(b, backing[2]))
+            if b > a:
+                regions.append((a, b))
         write_pcm(e.path_for_write(FILES["vocals"]), vocals, sr)
-        backing = _sing_harmony(ctx, old_score, new_score, sheet, new_sheet, {line - 1})
-        if backing is not None and backing[2] > backing[1]:
-            write_pcm(e.path_for_write(HARMONY_STEM), backing[0], sr)
-            a, b = (backing[1], backing[2]) if b <= a else (min(a, backing[1]), max(b, backing[2]))
-        bars = _bar_range(ctx, a, b, sr)
-        _remix(ctx, vocals, bars, sr, accompaniment=backing is not None and backing[2] > backing[1])
-        return e.commit({"bars": [bars[0] + 1, bars[1]], "seconds_range": [a / sr, b / sr], "line": line})
+        bars = _merged_bars(ctx, regions, sr)
+        for span in bars:
+            _remix(ctx, vocals, span, sr, accompaniment=backing_changed)
+        seconds = [min((a for a, _ in regions), default=0) / sr, max((b for _, b in regions), default=0) / sr]
+        first, last = (bars[0][0] + 1, bars[-1][1]) if bars else (0, 0)
+        details = {"bars": [first, last], "seconds_range": seconds, "regions": [[lo + 1, hi] for lo, hi in bars]}
+        return e.commit(details | ({"line": next(iter(changes))} if len(changes) == 1 else {"lines": list(changes)}))
+
+
+def _merged_bars(ctx: _Context, regions: list[tuple[int, int]], sr: int) -> list[tuple[int, int]]:
+    """Bar ranges (0-based, end exclusive) holding sample ranges ``regions``, touching ones merged."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(_bar_range(ctx, a, b, sr) for a, b in regions):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
 
 
 def _merge_tracks(old: Arrangement, new: Arrangement, lo: Fraction, hi: Fraction) -> tuple[Arrangement, set[str]]:

@@ -131,6 +131,8 @@ def run(*args):
     (["repaint", "{song}", "--bars", "90-99", "-o", "{out}"], "outside the song"),
     (["edit", "{notsong}", "--line", "1", "--text", "hi", "-o", "{out}"], "not a song folder"),
     (["edit", "{song}", "--line", "1", "--text", "hi"], "needs --in-place"),
+    (["edit", "{song}", "--line", "1", "--line", "2", "--text", "hi", "-o", "{out}"], "one --text after each --line"),
+    (["edit", "{song}", "--line", "2", "--text", "hi", "--line", "2", "--text", "ho", "-o", "{out}"], "given twice"),
 ])
 def test_bad_edits_exit_2_and_write_nothing(rendered_song, tmp_path, args, message):
     before = tree_hash(rendered_song.folder)
@@ -190,3 +192,25 @@ def test_lyric_edit_re_sings_the_backing_vocals_of_its_line(tmp_path, monkeypatc
     assert np.abs(a.astype(int) - b.astype(int)).max() <= 2
     undo(fast.folder)
     assert (fast.folder / "stems/harmony_vocals.wav").read_bytes() == (src / "stems/harmony_vocals.wav").read_bytes()
+
+
+def test_several_lines_in_one_edit(rendered_song, tmp_path):
+    """Two lines edited by one command: each is re-sung, the bars between them stay identical,
+    and one history entry undoes both."""
+    src, out = rendered_song.folder, tmp_path / "two"
+    r = run("edit", str(src), "--line", "1", "--text", "evening rain upon the water", "--line", "4", "--text",
+            "we are singing to the crowd", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "lines 1, 4 re-sung" in r.stdout
+    regions = json.loads(next((out / "history").glob("*/edit.json")).read_text())["regions"]
+    assert len(regions) == 2 and regions[0][1] < regions[1][0]  # two separate re-mixed regions
+    bar_s = 4 * 60 / rendered_song.lead_sheet.tempo_bpm
+    d = differing(src / "vocals.wav", out / "vocals.wav")
+    gap = (int(round(regions[0][1] * bar_s * SR)), int(round((regions[1][0] - 1) * bar_s * SR)))
+    assert d.size and not ((d >= gap[0]) & (d < gap[1])).any()  # nothing moved between the two lines
+    m = differing(src / "mix.wav", out / "mix.wav")
+    assert not ((m >= gap[0]) & (m < gap[1])).any()
+    sheet = LeadSheet.load(out / "leadsheet.json")
+    assert [sheet.lyrics[0].text, sheet.lyrics[3].text] == ["evening rain upon the water", "we are singing to the crowd"]
+    undo(out)
+    assert (out / "vocals.wav").read_bytes() == (src / "vocals.wav").read_bytes()
