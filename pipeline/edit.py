@@ -85,6 +85,14 @@ class _Context:
             self._backends[role] = backends.create(role, self.names.get(role))
         return self._backends[role]
 
+    def line_converter(self):
+        """The cloned voice's converter for re-sung lines (None for a preset voice), built once."""
+        if "line_converter" not in self._backends:
+            from .voice_jobs import song_line_converter
+
+            self._backends["line_converter"] = song_line_converter(self.song)
+        return self._backends["line_converter"]
+
     def warm_singer(self, language: str):
         """Start loading the singer's models in the background; returns the future."""
         return _POOL.submit(self.backend("singer").warm_up, language)
@@ -112,11 +120,9 @@ def _sing_lines(ctx: _Context, old: VocalScore, new: VocalScore, lines: set[int]
                 ) -> tuple[np.ndarray, int, int]:
     """The int16 vocal track ``vocals`` with ``lines`` re-sung, and the changed sample range
     ``[a, b)`` (see :func:`_splice`). A cloned voice's lines are converted as the whole song was."""
-    from .voice_jobs import song_line_converter
-
     n = vocals.shape[0]
     singer = ctx.backend("singer")
-    convert = song_line_converter(ctx.song)
+    convert = ctx.line_converter()
 
     def sung(score: VocalScore) -> np.ndarray:
         part = _fit(singer.sing(_line_score(score, lines)).mono(), n)
