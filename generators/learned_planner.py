@@ -26,10 +26,9 @@ from representations.leadsheet import Chord, LeadSheet, LyricLine, Note, Section
 from representations.music import ChordSymbol
 
 from .base import PLANNERS, Planner
-from .form import fit_duration, sections_from_lyrics
 from .rhythm import line_rhythm, stable_rng
-from .rule_planner import _VELOCITY, LEAD_RANGE, _chords, choose_key, infer_meter, infer_mode, infer_tempo
-from .style import parse_style, tag_list
+from .rule_planner import _VELOCITY, _chords, choose_key, infer_mode, song_form
+from .style import tag_list
 
 DEFAULT_CHECKPOINT = Path(__file__).parent / "models" / "melody"
 
@@ -209,21 +208,8 @@ class LearnedPlanner(Planner):
     def _plan(self, spec, *, seed: int, model) -> LeadSheet:
         import torch
 
-        from voice.presets import resolve_voice
-
-        style = parse_style(spec.tags)
-        meter, tempo = infer_meter(spec, style), infer_tempo(spec, style)
-        has_lines = any(s.lines for s in spec.lyric_sections())
-        instrumental = bool(spec.instrumental or style.instrumental or not has_lines)
-        sections = sections_from_lyrics(spec, meter=meter, tempo_bpm=tempo, seed=seed, instrumental=instrumental,
-                                        density=style.energy)
-        if spec.duration:
-            sections = fit_duration(sections, float(spec.duration), bar_s=float(meter.bar_beats) * 60.0 / tempo,
-                                    instrumental=instrumental)
+        style, meter, tempo, sections, voice = song_form(spec, seed=seed)
         rng = stable_rng(seed, "plan")
-        voice = resolve_voice(spec.voice, style.vocal)
-        if instrumental and not spec.voice:
-            voice = LEAD_RANGE
         scale = choose_key(spec.key_obj(), infer_mode(spec, style), voice, rng=rng)
         chords_per_section = _chords(sections, style, scale.key, rng)
         dec = _Decoder(model, scale=scale, low=voice.low, high=voice.high, meter=meter,

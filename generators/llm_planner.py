@@ -24,11 +24,10 @@ from representations.leadsheet import LeadSheet, LyricLine
 
 from .base import PLANNERS, Planner
 from .constrained import BarSpec, LeadSheetGrammar, Skeleton, logits_processor
-from .form import fit_duration, sections_from_lyrics
 from .leadsheet_tokens import VOCAB, decode, prompt_tokens
 from .rhythm import stable_rng
-from .rule_planner import LEAD_RANGE, choose_key, infer_meter, infer_mode, infer_tempo
-from .style import parse_style, tag_list
+from .rule_planner import LEAD_RANGE, choose_key, infer_mode, song_form
+from .style import tag_list
 
 VOCAB_FILE = "songwright_vocab.json"
 VOCAB_FORMAT = "songwright.leadsheet_vocab/1"
@@ -58,20 +57,7 @@ class SongFrame:
 
 def song_frame(spec, *, seed: int) -> SongFrame:
     """Meter, tempo, key, sections, lines and bars of ``spec``, chosen as the rule planner does."""
-    from voice.presets import resolve_voice
-
-    style = parse_style(spec.tags)
-    meter, tempo = infer_meter(spec, style), infer_tempo(spec, style)
-    has_lines = any(s.lines for s in spec.lyric_sections())
-    instrumental = bool(spec.instrumental or style.instrumental or not has_lines)
-    sections = sections_from_lyrics(spec, meter=meter, tempo_bpm=tempo, seed=seed, instrumental=instrumental,
-                                    density=style.energy)
-    if spec.duration:
-        sections = fit_duration(sections, float(spec.duration), bar_s=float(meter.bar_beats) * 60.0 / tempo,
-                                instrumental=instrumental)
-    voice = resolve_voice(spec.voice, style.vocal)
-    if instrumental and not spec.voice:
-        voice = LEAD_RANGE
+    style, meter, tempo, sections, voice = song_form(spec, seed=seed)
     key = choose_key(spec.key_obj(), infer_mode(spec, style), voice, rng=stable_rng(seed, "plan")).key
     bars, lines, counts = [], [], []
     for si, sec in enumerate(sections):

@@ -129,6 +129,25 @@ def _phrase_notes(phrase: Phrase, *, start_beats: Fraction, bar_chords: list[str
     return notes, degrees
 
 
+def song_form(spec, *, seed: int) -> tuple[Style, Meter, float, list[FormSection], VoicePreset]:
+    """What every planner decides first, the same way: the style, meter, tempo, the sections with
+    their phrases (fitted to ``spec.duration``) and the voice whose range the melody must fit (the
+    lead range for an instrumental without a named voice)."""
+    style = parse_style(spec.tags)
+    meter, tempo = infer_meter(spec, style), infer_tempo(spec, style)
+    has_lines = any(s.lines for s in spec.lyric_sections())
+    instrumental = bool(spec.instrumental or style.instrumental or not has_lines)
+    sections = sections_from_lyrics(spec, meter=meter, tempo_bpm=tempo, seed=seed, instrumental=instrumental,
+                                    density=style.energy)
+    if spec.duration:
+        sections = fit_duration(sections, float(spec.duration), bar_s=float(meter.bar_beats) * 60.0 / tempo,
+                                instrumental=instrumental)
+    voice = resolve_voice(spec.voice, style.vocal)
+    if instrumental and not spec.voice:
+        voice = LEAD_RANGE
+    return style, meter, tempo, sections, voice
+
+
 @PLANNERS.register("rules")
 class RulePlanner(Planner):
     """Rule-based planner: spec → lead sheet (sections, chords per bar, melody linked to syllables)."""
@@ -152,20 +171,8 @@ class RulePlanner(Planner):
             For a lyric character no voice can sing or a line too long for its meter
             (the message names the file line).
         """
-        style = parse_style(spec.tags)
-        meter = infer_meter(spec, style)
-        tempo = infer_tempo(spec, style)
-        has_lines = any(s.lines for s in spec.lyric_sections())
-        instrumental = bool(spec.instrumental or style.instrumental or not has_lines)
-        sections = sections_from_lyrics(spec, meter=meter, tempo_bpm=tempo, seed=seed,
-                                        instrumental=instrumental, density=style.energy)
-        bar_s = float(meter.bar_beats) * 60.0 / tempo
-        if spec.duration:
-            sections = fit_duration(sections, float(spec.duration), bar_s=bar_s, instrumental=instrumental)
+        style, meter, tempo, sections, voice = song_form(spec, seed=seed)
         rng = stable_rng(seed, "plan")
-        voice = resolve_voice(spec.voice, style.vocal)
-        if instrumental and not spec.voice:
-            voice = LEAD_RANGE
         scale = choose_key(spec.key_obj(), infer_mode(spec, style), voice, rng=rng)
         key = scale.key
         domain = scale.domain(voice.low, voice.high)
