@@ -8,9 +8,9 @@ accompaniment, no mix). Per vocal stem:
   (the whole stem, as the target is stated), and on the same lines spoken by the bundled Piper
   voice (lines concatenated, 0.3 s apart); also Whisper on each line's clip alone ("lines"), which
   varies less with where Whisper's 30 s windows fall;
-- raw pitch accuracy (voiced frames inside notes within 50 cents, harvest at 16 kHz, as
-  pipeline.quality.pitch_accuracy) and voicing recall; the same windows read with dio (5 ms),
-  whose voicing does not spill over unvoiced consonants the way harvest's 50 ms window does;
+- raw pitch accuracy (voiced frames inside notes within 50 cents, pipeline.quality.pitch_accuracy:
+  dio + stonemask, 5 ms frames) and voicing recall; the same windows read by harvest (at 16 kHz),
+  whose long window spills over unvoiced consonants (see pipeline.quality.f0_track);
 - median |vowel onset - note start| over syllables whose vowel onset is a voicing onset;
 - clicks (unexplained sample steps) and spectral-flux spikes within 10 ms of note/line boundaries.
 
@@ -102,16 +102,12 @@ def measure_stem(score, mono: np.ndarray, *, asr: bool) -> dict:
         sung_spans = [(l.start_s - 0.25, l.end_s + 0.25) for l in score.lines]
         row["wer_lines"] = per_line_wer(mono, sung_spans, lines)
         row["wer_lines_spoken"] = per_line_wer(spoken, spans, lines)
-    mono16 = judges._to_16k(mono, SR)
-    pa = pitch_accuracy(mono16, 16000, [(n.start_s, n.end_s, n.pitch) for n in score.notes])
+    spans = [(n.start_s, n.end_s, n.pitch) for n in score.notes]
+    pa = pitch_accuracy(mono, SR, spans)
     row["pitch_acc"], row["voicing"] = pa["raw_pitch_accuracy"], pa["voicing_recall"]
+    row["pitch_acc_harvest"] = pitch_accuracy(judges._to_16k(mono, SR), 16000, spans,
+                                              method="harvest")["raw_pitch_accuracy"]
     f0, t = judges.f0_dio(mono, SR)
-    hits = frames = 0
-    for n in score.notes:  # the same windows as pipeline.quality, read with dio (5 ms frames)
-        v = f0[(t >= n.start_s + 0.06) & (t < n.end_s - 0.03) & (f0 > 0)]
-        hits += int((np.abs(1200 * np.log2(v / (440.0 * 2 ** ((n.pitch - 69) / 12)))) <= 50).sum())
-        frames += len(v)
-    row["pitch_acc_dio"] = hits / max(frames, 1)
     notes = judges.onset_notes(score)
     errs = judges.vowel_onset_errors(f0, t, notes)
     found = errs[~np.isnan(errs)]
@@ -241,7 +237,7 @@ def main() -> None:
         rows[name] = {"voice": score.voice, "song_s": round(score.duration_s, 1), "sing_s": sing_s,
                       **measure_stem(score, audio.mono(), asr=not args.no_asr)}
     cols = ["voice", "song_s", "sing_s", "wer_whisper", "wer_whisper_spoken", "wer_lines", "wer_lines_spoken",
-            "wer_sphinx", "wer_sphinx_spoken", "pitch_acc", "pitch_acc_dio", "voicing", "onset_ms", "onset_n",
+            "wer_sphinx", "wer_sphinx_spoken", "pitch_acc", "pitch_acc_harvest", "voicing", "onset_ms", "onset_n",
             "clicks", "flux_spikes"]
     print(f"Piper voice load: {load_s:.2f} s")
     print("| example | " + " | ".join(cols) + " |")
