@@ -47,13 +47,16 @@ LYRICS = ["Walking down the empty road tonight", "counting every star above the 
           "we are shining brighter than the sun", "every heartbeat tells me what I know"]
 SONGS = [("male", "pop, piano, male vocals, 100 BPM"), ("female", "pop, piano, female vocals, 100 BPM")]
 METHODS = {
-    # the default: octave move, envelope warp, half-strength average envelope and aperiodicity,
-    # each frame half-way to its nearest reference frames
+    # the default: octave move, envelope warp, the average-envelope difference (0.15-octave
+    # smoothing), half-strength aperiodicity, each frame half-way to its 4 nearest reference frames
     "world": {},
+    "former-default": {"envelope_strength": 0.5, "smoothing_octaves": 0.25, "neighbours": 8},
     "no-frame-matching": {"frame_matching": 0.0},  # the same without the frame matching
+    "matching-0.6": {"frame_matching": 0.6},  # a little further towards the nearest frames
+    "k2": {"neighbours": 2},  # the 2 nearest frames
     # stronger frame matching: fully above 3 kHz, half below 1 kHz, 4 nearest frames
-    "strong-matching": {"frame_matching": 1.0, "low_band_matching": 0.5, "neighbours": 4},
-    "matching-0.8-k4": {"frame_matching": 0.8, "neighbours": 4},  # stronger everywhere
+    "strong-matching": {"frame_matching": 1.0, "low_band_matching": 0.5},
+    "high-band-matching": {"frame_matching": 1.0, "low_band_matching": 0.0},  # fully above 3 kHz only
     "shift-only": {"warp": False, "envelope_strength": 0.0, "ap_strength": 0.0, "frame_matching": 0.0},
     "resing": {},  # re-sing the vocal score shifted by the octave, then convert that (no further shift)
 }

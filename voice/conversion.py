@@ -8,8 +8,8 @@ The default backend ``"world"`` needs no model weights. Both recordings are anal
   recording (an octave by default), so melody intervals stay exact and the melody moves into the
   reference's comfortable register;
 * the spectral envelope is warped along frequency by the ratio that best lines up the two
-  average envelopes (vocal tract length), then corrected by a smoothed, partial-strength
-  difference of the average envelopes (formant levels and spectral tilt);
+  average envelopes (vocal tract length), then corrected by the difference of the average
+  envelopes, smoothed over 0.15 octave (formant levels and spectral tilt);
 * aperiodicity moves part of the way to the reference's average (breathiness; only when the
   result is re-synthesised, see below).
 
@@ -18,12 +18,16 @@ when it stays, the source itself is filtered by the ratio of new to old envelope
 (:func:`voice.conversion_synth.filter_by_envelope`), which keeps its excitation untouched (a WORLD
 re-synthesis of sung vocals alone costs about 10 points of Whisper word error rate). Either way
 the output has the source's rate, length and loudness. Each voiced frame's envelope also moves
-half-way (``frame_matching``) towards the mean of its 8 nearest reference frames (compared by
-voice-normalised mel cepstra): benchmarks/voice_clone.py measured +0.08 speaker similarity with
-it against +0.05 without, for 4 more points of Whisper word error rate. Stronger matching is
-closer to the reference and harder to understand: fully above 3 kHz, half below 1 kHz
-(``low_band_matching=0.5``) and 4 neighbours gave +0.11 (full run) but +5 points of pocketsphinx
-and +14 of Whisper word error rate more than the default (quick run).
+half-way (``frame_matching``) towards the mean of its 4 nearest reference frames (compared by
+voice-normalised mel cepstra).
+
+benchmarks/voice_clone.py (full run, 2 songs x 7 references) chose these defaults: +0.101
+speaker similarity, +13.4 points of Whisper and +7.0 of pocketsphinx word error rate. The former
+defaults (half the envelope difference smoothed over 0.25 octave, 8 neighbours) gave +0.082 at
++12.2 and +6.5; without frame matching the gain is about +0.05. Stronger matching is closer to
+the reference and harder to understand: 0.6 of the way gave +0.107 at +19.9 Whisper points,
+and matching only above 1 kHz cost +21 to +27 (quick runs). Most of the word loss comes from
+moving a low male song up an octave to a high reference (FINDINGS.md, "Sung words at high pitch").
 A neural backend (``"neural"``, :mod:`voice.conversion_neural`) plugs into the same role.
 
 The plan, with the silence floor, frame-matching offset and level gain found on the whole
@@ -185,8 +189,8 @@ class WorldConverter(VoiceConverter):
     name = "world"
 
     def __init__(self, *, register: str = "octave", shift_semitones: int | None = None, warp: bool = True,
-                 envelope_strength: float = 0.5, ap_strength: float = 0.5, smoothing_octaves: float = 0.25,
-                 frame_matching: float = 0.5, low_band_matching: float = 1.0, neighbours: int = 8,
+                 envelope_strength: float = 1.0, ap_strength: float = 0.5, smoothing_octaves: float = 0.15,
+                 frame_matching: float = 0.5, low_band_matching: float = 1.0, neighbours: int = 4,
                  filter_when_unshifted: bool = True, seed: int = 0):
         if register not in REGISTER_MODES:
             raise ValueError(f"register {register!r} is not valid (valid: {', '.join(REGISTER_MODES)})")
