@@ -29,9 +29,13 @@ def warp_envelope(sp: np.ndarray, ratio: float) -> np.ndarray:
     if ratio == 1.0:
         return sp
     n_bins = sp.shape[1]
-    src = np.minimum(np.arange(n_bins) / ratio, n_bins - 1)
+    return _read_bins(sp, np.minimum(np.arange(n_bins) / ratio, n_bins - 1))
+
+
+def _read_bins(sp: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """``sp`` read at fractional bins ``src`` (one per output bin), interpolated in log power."""
     lo = np.floor(src).astype(int)
-    hi = np.minimum(lo + 1, n_bins - 1)
+    hi = np.minimum(lo + 1, sp.shape[1] - 1)
     w = src - lo
     log_sp = np.log(np.maximum(sp, 1e-30))
     return np.exp(log_sp[:, lo] * (1 - w) + log_sp[:, hi] * w)
@@ -94,12 +98,7 @@ def warp_envelope_curve(sp: np.ndarray, ratio_low: float, ratio_high: float, *, 
     freqs = np.linspace(0.0, sample_rate / 2, n_bins)
     pos = np.clip((np.log(np.maximum(freqs, 1.0)) - np.log(low_hz)) / np.log(high_hz / low_hz), 0.0, 1.0)
     ratio = np.exp(np.log(ratio_low) * (1 - pos) + np.log(ratio_high) * pos)
-    src = np.minimum(np.arange(n_bins) / ratio, n_bins - 1)
-    lo = np.floor(src).astype(int)
-    hi = np.minimum(lo + 1, n_bins - 1)
-    w = src - lo
-    log_sp = np.log(np.maximum(sp, 1e-30))
-    return np.exp(log_sp[:, lo] * (1 - w) + log_sp[:, hi] * w)
+    return _read_bins(sp, np.minimum(np.arange(n_bins) / ratio, n_bins - 1))
 
 
 def spectral_tilt(sp: np.ndarray, db_per_octave: float, *, sample_rate: int, pivot_hz: float = 1000.0) -> np.ndarray:
