@@ -22,11 +22,12 @@ half-way (``frame_matching``) towards the mean of its 4 nearest reference frames
 voice-normalised mel cepstra).
 
 benchmarks/voice_clone.py (full run, 2 songs x 7 references) chose these defaults: +0.101
-speaker similarity, +13.4 points of Whisper and +7.0 of pocketsphinx word error rate. The former
-defaults (half the envelope difference smoothed over 0.25 octave, 8 neighbours) gave +0.082 at
-+12.2 and +6.5; without frame matching the gain is about +0.05. Stronger matching is closer to
-the reference and harder to understand: 0.6 of the way gave +0.107 at +19.9 Whisper points,
-and matching only above 1 kHz cost +21 to +27 (quick runs). Most of the word loss comes from
+speaker similarity, +13.4 points of Whisper and +7.0 of pocketsphinx word error rate; on seven
+other voices (``--references validation``) +0.097, +20.9 and +5.6. The former defaults (half the
+envelope difference smoothed over 0.25 octave, 8 neighbours) gave +0.082 on both sets, at about
+the same word cost; without frame matching the gain is about +0.05. Stronger matching is closer
+to the reference and harder to understand: 0.6 of the way gave +0.107 / +0.101 at +19.9 / +23.0
+Whisper points, and matching only above 1 kHz cost +21 to +27 (quick runs). Most of the word loss comes from
 moving a low male song up an octave to a high reference (FINDINGS.md, "Sung words at high pitch").
 A neural backend (``"neural"``, :mod:`voice.conversion_neural`) plugs into the same role.
 
