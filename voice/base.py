@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 
 from representations.audio import Audio
+from representations.errors import BackendUnavailable
 from representations.registry import Registry
 from representations.vocal_score import VocalScore
 
@@ -35,6 +37,19 @@ class VoiceConverter(ABC):
     @abstractmethod
     def convert(self, audio: Audio, reference: Audio) -> Audio:
         ...
+
+
+def pyworld_module(needed_by: str):
+    """pyworld, imported without its import-time ``pkg_resources`` deprecation notice (a note for
+    its packagers, not for someone rendering a song), or :class:`BackendUnavailable` saying that
+    ``needed_by`` needs it and what to install."""
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+            import pyworld
+    except ImportError as e:
+        raise BackendUnavailable(f"{needed_by} needs pyworld ({e}); install pyworld and setuptools<81") from None
+    return pyworld
 
 
 SINGERS: Registry[Singer] = Registry("singer")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from representations.errors import BackendUnavailable
+from .base import pyworld_module as base_pyworld_module
 
 WORK_RATE = 22050  # Hz: analysis and synthesis rate
 HOP = 220  # samples between frames at WORK_RATE (9.977 ms)
@@ -40,11 +40,7 @@ _LEVEL = 1.0
 
 def pyworld_module():
     """pyworld, or :class:`BackendUnavailable` naming what to install."""
-    try:
-        import pyworld
-    except ImportError as e:
-        raise BackendUnavailable(f"voice conversion needs pyworld ({e}); install pyworld and setuptools<81") from None
-    return pyworld
+    return base_pyworld_module("voice conversion")
 
 
 @dataclass

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from representations.audio import Audio
-from representations.errors import BackendUnavailable, SpecError
+from representations.errors import SpecError
 from representations.vocal_score import VocalNote, VocalScore
 
 from .align import (SyllableTiming, frame_levels_db, phone_voicing, piper_phone_spans, pocketsphinx_phone_spans,
                     proportional_phone_spans, spoken_span, timing_mandarin, timings_from_spans, trim_vowel_tails)
-from .base import SINGERS, Singer
+from .base import SINGERS, Singer, pyworld_module
 from .expression import BREATH_LEVEL_DB, breath_noise, breath_span, phrase_gain_db, velocity_gain_db
 from .f0 import sung_f0
 from .phonemes import VOICED_PINYIN_INITIALS
@@ -55,11 +55,7 @@ class LineAnalysis:
 
 
 def _pyworld():
-    try:
-        import pyworld
-    except ImportError as e:
-        raise BackendUnavailable(f"singer piper-world needs pyworld ({e}); install pyworld and setuptools<81") from None
-    return pyworld
+    return pyworld_module("singer piper-world")
 
 
 def _segment_key(seg: Segment, line_span: tuple[float, float]) -> tuple:
