@@ -63,6 +63,7 @@ METHODS = {
     # stronger frame matching: fully above 3 kHz, half below 1 kHz, 4 nearest frames
     "strong-matching": {"frame_matching": 1.0, "low_band_matching": 0.5},
     "high-band-matching": {"frame_matching": 1.0, "low_band_matching": 0.0},  # fully above 3 kHz only
+    "semitone-register": {"register": "semitone"},  # the melody moves by any number of semitones
     "shift-only": {"warp": False, "envelope_strength": 0.0, "ap_strength": 0.0, "frame_matching": 0.0},
     "resing": {},  # re-sing the vocal score shifted by the octave, then convert that (no further shift)
 }
