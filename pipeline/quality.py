@@ -19,15 +19,16 @@ def f0_track(mono: np.ndarray, sample_rate: int, *, method: str = "dio",
     of them off-pitch, dio 28; on frames the singer voices at exactly the note, harvest reads
     96.6% within 50 cents and dio 98.0% (FINDINGS.md, "Judging sung pitch").
     """
-    import pyworld
-
     if method not in TRACKERS:
         raise ValueError(f"pitch tracker {method!r} is not valid (valid: {', '.join(TRACKERS)})")
+    if method == "dio":
+        from voice.judges import f0_dio
+
+        return f0_dio(mono, sample_rate, frame_s=frame_period_ms / 1000)
+    import pyworld
+
     x = np.ascontiguousarray(mono, dtype=np.float64)
-    if method == "harvest":
-        return pyworld.harvest(x, sample_rate, f0_floor=60.0, f0_ceil=1100.0, frame_period=frame_period_ms)
-    f0, t = pyworld.dio(x, sample_rate, f0_floor=60.0, f0_ceil=1100.0, frame_period=frame_period_ms)
-    return pyworld.stonemask(x, f0, t, sample_rate), t
+    return pyworld.harvest(x, sample_rate, f0_floor=60.0, f0_ceil=1100.0, frame_period=frame_period_ms)
 
 
 def pitch_accuracy(mono: np.ndarray, sample_rate: int, notes, *, skip_s: float = 0.06, tol_cents: float = 50.0,
