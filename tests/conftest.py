@@ -23,6 +23,18 @@ lyrics: |
 """
 
 
+def pytest_assertrepr_compare(op, left, right):
+    """A failed ``==`` between long byte strings says where they differ, in one line: pytest's
+    own explanation prints them whole (megabytes of WAV), without truncation in CI."""
+    if op == "==" and isinstance(left, (bytes, bytearray)) and isinstance(right, (bytes, bytearray)) \
+            and max(len(left), len(right)) > 256:
+        n = min(len(left), len(right))
+        first = next((i for i in range(0, n, 4096) if left[i:i + 4096] != right[i:i + 4096]), n)
+        first = next((i for i in range(first, min(first + 4096, n)) if left[i] != right[i]), n)
+        return [f"{len(left)} bytes == {len(right)} bytes", f"first difference at byte {first}"]
+    return None
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

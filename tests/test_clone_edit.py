@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from folders import digests
 from representations.audio import Audio
 from test_voice_jobs import TINY_SPEC as SPEC  # the same two-line song
 
@@ -25,10 +26,6 @@ SR = 44100
 NEW_TEXT = "over the hills we fly"
 KEPT = {"voice/reference.flac", "voice/conversion.json"}
 
-
-def tree_hash(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def snr_db(reference: np.ndarray, x: np.ndarray) -> float:
@@ -86,9 +83,9 @@ def cloned(song, reference, tmp_path_factory):
 def edited(cloned, tmp_path_factory):
     from pipeline.edit import edit_lyric_line
 
-    before = tree_hash(cloned.folder)
+    before = digests(cloned.folder)
     out = edit_lyric_line(cloned.folder, 2, NEW_TEXT, tmp_path_factory.mktemp("e") / "edited")
-    assert tree_hash(cloned.folder) == before
+    assert digests(cloned.folder) == before
     return out
 
 
@@ -188,5 +185,5 @@ def test_undo_restores_the_clone(cloned, edited, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(edited.folder, copy)
     assert undo(copy)["op"] == "lyrics"
-    now = tree_hash(copy)
-    assert {k: v for k, v in now.items() if not k.startswith("history")} == tree_hash(cloned.folder)
+    now = digests(copy)
+    assert {k: v for k, v in now.items() if not k.startswith("history")} == digests(cloned.folder)

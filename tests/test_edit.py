@@ -1,6 +1,5 @@
 """Editing a rendered song: what changes is measured, and everything else is sample-identical."""
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -9,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from folders import digests
 from pipeline.edit import edit_lyric_line, read_pcm, repaint_bars
 from pipeline.history import undo
 from pipeline.quality import pitch_accuracy
@@ -22,10 +22,6 @@ SR = 44100
 NEW_TEXT = "golden rivers carry every song"
 
 
-def tree_hash(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
 
 def differing(a: Path, b: Path) -> np.ndarray:
     x, _ = read_pcm(a)
@@ -36,10 +32,10 @@ def differing(a: Path, b: Path) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def edited(rendered_song, tmp_path_factory):
-    before = tree_hash(rendered_song.folder)
+    before = digests(rendered_song.folder)
     out = tmp_path_factory.mktemp("edit") / "edited"
     song = edit_lyric_line(rendered_song.folder, 2, NEW_TEXT, out)
-    assert tree_hash(rendered_song.folder) == before  # the source is never modified
+    assert digests(rendered_song.folder) == before  # the source is never modified
     return song
 
 
@@ -80,8 +76,8 @@ def test_undo_restores_the_source_exactly(rendered_song, edited, tmp_path):
     shutil.copytree(edited.folder, copy)
     last = undo(copy)
     assert last["op"] == "lyrics"
-    src = tree_hash(rendered_song.folder)
-    now = tree_hash(copy)
+    src = digests(rendered_song.folder)
+    now = digests(copy)
     assert {k: v for k, v in now.items() if not k.startswith("history")} == src
     with pytest.raises(SongFolderError, match="no edits to undo"):
         undo(copy)
@@ -135,14 +131,14 @@ def run(*args):
     (["edit", "{song}", "--line", "2", "--text", "hi", "--line", "2", "--text", "ho", "-o", "{out}"], "given twice"),
 ])
 def test_bad_edits_exit_2_and_write_nothing(rendered_song, tmp_path, args, message):
-    before = tree_hash(rendered_song.folder)
+    before = digests(rendered_song.folder)
     out = tmp_path / "out"
     args = [a.format(song=rendered_song.folder, out=out, notsong=tmp_path) for a in args]
     r = run(*args)
     assert r.returncode == 2, r.stderr
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not out.exists() and not list(tmp_path.glob(".*"))
-    assert tree_hash(rendered_song.folder) == before
+    assert digests(rendered_song.folder) == before
 
 
 def test_older_folder_format_is_refused(rendered_song, tmp_path):

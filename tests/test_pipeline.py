@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from folders import digests
 from pipeline import SongPipeline
 from pipeline.quality import loudness_lufs, pitch_accuracy, tempo_bpm, true_peak_dbtp
 from representations.audio import Audio
@@ -79,7 +80,7 @@ def test_failed_render_leaves_previous_folder_untouched(rendered_song, short_spe
 
     target = tmp_path / "keep"
     shutil.copytree(rendered_song.folder, target)
-    before = {p.name: p.read_bytes() for p in target.glob("*.wav")}
+    before = digests(target)
     pipe = SongPipeline()
 
     def boom(*a, **k):
@@ -88,5 +89,5 @@ def test_failed_render_leaves_previous_folder_untouched(rendered_song, short_spe
     monkeypatch.setattr(pipe, "sing", boom)
     with pytest.raises(RuntimeError):
         pipe.render(short_spec, target)
-    assert {p.name: p.read_bytes() for p in target.glob("*.wav")} == before
+    assert digests(target) == before
     assert not list(tmp_path.glob(".*staging*"))

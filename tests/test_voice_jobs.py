@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from folders import digests
 from representations.audio import Audio
 from representations.errors import AudioInputError, SongFolderError
 
@@ -35,10 +36,6 @@ def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "pipeline.cli", *map(str, args)], capture_output=True, text=True,
                           cwd=ROOT, timeout=600)
 
-
-def digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def write_reference(path: Path, *, median_hz: float = 220.0, seconds: float = 6.0, formant_scale: float = 1.2) -> Path:
