@@ -53,13 +53,15 @@ LYRICS = ["Walking down the empty road tonight", "counting every star above the 
           "we are shining brighter than the sun", "every heartbeat tells me what I know"]
 SONGS = [("male", "pop, piano, male vocals, 100 BPM"), ("female", "pop, piano, female vocals, 100 BPM")]
 METHODS = {
-    # the default: octave move, envelope warp, the average-envelope difference (0.15-octave
+    # the default: octave move, envelope warp, the envelope difference of matched frames (0.15-octave
     # smoothing), half-strength aperiodicity, each frame half-way to its 4 nearest reference frames
     "world": {},
-    "former-default": {"envelope_strength": 0.5, "smoothing_octaves": 0.25, "neighbours": 8},
+    "former-default": {"envelope_strength": 0.5, "smoothing_octaves": 0.25, "neighbours": 8, "correction": "mean"},
     "no-frame-matching": {"frame_matching": 0.0},  # the same without the frame matching
     "matching-0.6": {"frame_matching": 0.6},  # a little further towards the nearest frames
     "k2": {"neighbours": 2},  # the 2 nearest frames
+    # the envelope correction from the difference of the average envelopes, not of matched frames
+    "mean-correction": {"correction": "mean"},
     # stronger frame matching: fully above 3 kHz, half below 1 kHz, 4 nearest frames
     "strong-matching": {"frame_matching": 1.0, "low_band_matching": 0.5},
     "high-band-matching": {"frame_matching": 1.0, "low_band_matching": 0.0},  # fully above 3 kHz only

@@ -117,6 +117,37 @@ def test_frame_matching_weights_and_arguments():
             WorldConverter(**bad)
 
 
+def test_matched_correction_compares_like_sounds():
+    """Two vowels in different proportions: the average envelopes differ by what is said, the
+    matched difference only by the voice (here a tilt of 2 nepers from 0 Hz to Nyquist)."""
+    from voice.conversion_profile import VoiceProfile, _freqs, matched_difference
+
+    f, rng = _freqs(), np.random.default_rng(0)
+
+    def vowel(formants):
+        return sum(3.0 * np.exp(-0.5 * ((f - fc) / (60 + 0.05 * fc)) ** 2) for fc in formants) - f / 3000.0
+
+    a, b = vowel((700, 1200, 2600)), vowel((300, 2300, 3000))
+
+    def frames(n_a, n_b, tilt=0.0):
+        x = np.array([a] * n_a + [b] * n_b) + rng.normal(0, 0.05, (n_a + n_b, len(f)))
+        return x + tilt * f / f[-1]
+
+    src = frames(140, 60)  # mostly the first vowel
+    for tilt in (0.0, 2.0):
+        ref = frames(60, 140, tilt)  # mostly the second, in the same voice or a brighter one
+        profile = VoiceProfile(50.0, 45.0, 55.0, False, ref.mean(axis=0), np.zeros(len(f)), 5.0, frames=ref)
+        band = (f > 200) & (f < 5000)
+        mean_diff = profile.log_env - src.mean(axis=0)
+        matched = matched_difference(src, src.mean(axis=0), profile, k=4)
+        expected = tilt * f / f[-1]
+        shape = lambda d: d[band] - d[band].mean()  # noqa: E731  (levels are matched elsewhere)
+        assert np.abs(shape(matched - expected)).max() < 0.2, tilt
+        assert np.abs(shape(mean_diff - expected)).max() > 1.0, tilt  # what the average envelopes say
+    with pytest.raises(ValueError, match="correction"):
+        WorldConverter(correction="median")
+
+
 def test_semitone_register_and_fixed_shift(two_notes, low_reference):
     src, spans = two_notes
     out = WorldConverter(shift_semitones=5).convert(src, low_reference)

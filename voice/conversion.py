@@ -8,8 +8,10 @@ The default backend ``"world"`` needs no model weights. Both recordings are anal
   recording (an octave by default), so melody intervals stay exact and the melody moves into the
   reference's comfortable register;
 * the spectral envelope is warped along frequency by the ratio that best lines up the two
-  average envelopes (vocal tract length), then corrected by the difference of the average
-  envelopes, smoothed over 0.15 octave (formant levels and spectral tilt);
+  average envelopes (vocal tract length), then corrected by the mean difference between each
+  source frame and its nearest reference frames, smoothed over 0.15 octave (formant levels and
+  spectral tilt; like sounds are compared with like, so a song's held vowels against speech's
+  mix of sounds do not read as a difference of voice);
 * aperiodicity moves part of the way to the reference's average (breathiness; only when the
   result is re-synthesised, see below).
 
@@ -21,14 +23,15 @@ the output has the source's rate, length and loudness. Each voiced frame's envel
 half-way (``frame_matching``) towards the mean of its 4 nearest reference frames (compared by
 voice-normalised mel cepstra).
 
-benchmarks/voice_clone.py (full run, 2 songs x 7 references) chose these defaults: +0.101
-speaker similarity, +13.4 points of Whisper and +7.0 of pocketsphinx word error rate; on seven
-other voices (``--references validation``) +0.097, +20.9 and +5.6. The former defaults (half the
-envelope difference smoothed over 0.25 octave, 8 neighbours) gave +0.082 on both sets, at about
-the same word cost; without frame matching the gain is about +0.05. Stronger matching is closer
-to the reference and harder to understand: 0.6 of the way gave +0.107 / +0.101 at +19.9 / +23.0
-Whisper points, and matching only above 1 kHz cost +21 to +27 (quick runs). Most of the word loss comes from
-moving a low male song up an octave to a high reference (FINDINGS.md, "Sung words at high pitch").
+benchmarks/voice_clone.py (full run, 2 songs x 7 references) measures these defaults at +0.105
+speaker similarity, +15.5 points of Whisper and +6.8 of pocketsphinx word error rate; on seven
+other voices (``--references validation``) +0.103, +22.4 and +5.1. The difference of the two
+average envelopes instead (``correction="mean"``) gave +0.101 and +0.097; the defaults before
+that (half of it, smoothed over 0.25 octave, 8 neighbours) +0.082 on both; without frame
+matching the gain is about +0.05. Stronger matching is closer to the reference and harder to
+understand: 0.6 of the way gave +0.107 / +0.101 (mean correction) at +19.9 / +23.0 Whisper
+points. Most of the word loss comes from moving a low male song up an octave to a high
+reference, or a song down an octave (benchmarks/FINDINGS.md, "Sung words at high pitch").
 A neural backend (``"neural"``, :mod:`voice.conversion_neural`) plugs into the same role.
 
 The plan, with the silence floor, frame-matching offset and level gain found on the whole
@@ -50,12 +53,13 @@ from representations.errors import AudioInputError
 
 from .base import VOICE_CONVERTERS, VoiceConverter
 from .conversion_profile import (VoiceProfile, envelope_correction, estimate_warp, feature_offset, frame_features,
-                                 matched_envelopes, matching_weights, register_shift, voice_profile, warp_log_env,
+                                 matched_difference, matched_envelopes, matching_weights, register_shift, voice_profile, warp_log_env,
                                  warp_range)
 from .conversion_synth import (DIO_SPEED, HOP, WORK_RATE, WorldParams, analyse, filter_by_envelope, filter_size,
                                silence_floor_db, synthesize)
 
 REGISTER_MODES = ("octave", "semitone")
+CORRECTIONS = ("mean", "matched")
 MAX_SHIFT_ST = 24
 MARGIN_S = 0.1  # audio analysed around the sounding span of a part (reach of the analysis windows)
 
@@ -185,6 +189,10 @@ class WorldConverter(VoiceConverter):
         With no melody move, filter the source instead of re-synthesising it.
     seed : int
         Seed of the synthesiser's noise.
+    correction : str
+        "matched" (default): the envelope correction is the mean difference between source
+        frames and their nearest reference frames; "mean": the difference of the two average
+        envelopes.
     """
 
     name = "world"
@@ -192,7 +200,9 @@ class WorldConverter(VoiceConverter):
     def __init__(self, *, register: str = "octave", shift_semitones: int | None = None, warp: bool = True,
                  envelope_strength: float = 1.0, ap_strength: float = 0.5, smoothing_octaves: float = 0.15,
                  frame_matching: float = 0.5, low_band_matching: float = 1.0, neighbours: int = 4,
-                 filter_when_unshifted: bool = True, seed: int = 0):
+                 filter_when_unshifted: bool = True, seed: int = 0, correction: str = "matched"):
+        if correction not in CORRECTIONS:
+            raise ValueError(f"correction {correction!r} is not valid (valid: {', '.join(CORRECTIONS)})")
         if register not in REGISTER_MODES:
             raise ValueError(f"register {register!r} is not valid (valid: {', '.join(REGISTER_MODES)})")
         if shift_semitones is not None and not -MAX_SHIFT_ST <= shift_semitones <= MAX_SHIFT_ST:
@@ -209,6 +219,7 @@ class WorldConverter(VoiceConverter):
         self.smoothing_octaves, self.seed = smoothing_octaves, seed
         self.frame_matching, self.low_band_matching = frame_matching, low_band_matching
         self.neighbours, self.filter_when_unshifted = int(neighbours), filter_when_unshifted
+        self.correction = correction
         self.last_plan: ConversionPlan | None = None
 
     def config(self) -> dict:
@@ -217,7 +228,7 @@ class WorldConverter(VoiceConverter):
                 "envelope_strength": self.envelope_strength, "ap_strength": self.ap_strength,
                 "smoothing_octaves": self.smoothing_octaves, "frame_matching": self.frame_matching,
                 "low_band_matching": self.low_band_matching, "neighbours": self.neighbours,
-                "filter_when_unshifted": self.filter_when_unshifted, "seed": self.seed}
+                "filter_when_unshifted": self.filter_when_unshifted, "seed": self.seed, "correction": self.correction}
 
     # ---- public -------------------------------------------------------------------------------
     def convert(self, audio: Audio, reference: Audio, *, source_midi: float | None = None) -> Audio:
@@ -326,8 +337,13 @@ class WorldConverter(VoiceConverter):
         ratio = 1.0
         if self.warp:
             ratio = estimate_warp(source.log_env, reference.log_env, ratio_range=warp_range(source, reference))
-        gain = envelope_correction(warp_log_env(source.log_env, ratio), reference.log_env,
-                                   octaves=self.smoothing_octaves) * self.envelope_strength
+        warped = warp_log_env(source.log_env, ratio)
+        if self.correction == "matched" and reference.frames is not None:
+            frames = warp_log_env(np.log(np.maximum(params.sp[params.voiced], 1e-20)), ratio)
+            target = warped + matched_difference(frames, warped, reference, k=self.neighbours)
+        else:
+            target = reference.log_env
+        gain = envelope_correction(warped, target, octaves=self.smoothing_octaves) * self.envelope_strength
         ap_delta = np.asarray((reference.ap_mean - source.ap_mean) * self.ap_strength, dtype=np.float64)
         return ConversionPlan(shift, ratio, gain, ap_delta, source, reference)
 

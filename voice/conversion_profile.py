@@ -199,6 +199,25 @@ def envelope_correction(source: np.ndarray, target: np.ndarray, *, octaves: floa
     return np.clip(diff, -limit, limit)
 
 
+def matched_difference(source_log_sp: np.ndarray, source_mean: np.ndarray, reference: VoiceProfile, *,
+                       k: int = 4) -> np.ndarray:
+    """The mean log-envelope difference between the reference and the source over matched frames.
+
+    Each source frame (``source_log_sp``: voiced frames, log power) is paired with the mean of
+    its ``k`` nearest reference frames (:func:`matched_envelopes`), and the differences are
+    averaged with loud frames weighing most. Unlike the difference of the two average envelopes,
+    this compares like sounds with like: a song's long held vowels against speech's mix of
+    sounds no longer reads as a difference of voice.
+    """
+    knn = matched_envelopes(source_log_sp, source_mean, reference, k=k, smooth_frames=1)
+    # matched_envelopes keeps each source frame's level; compare shapes, then put back the
+    # difference of the loudness-weighted mean levels
+    level = source_log_sp.mean(axis=1)
+    weight = np.exp(np.clip(level - level.max(), -20, 0))
+    weight /= weight.sum()
+    return (weight[:, None] * (knn - source_log_sp)).sum(axis=0)
+
+
 def _mel_matrix(n_mels: int = 40) -> np.ndarray:
     f = _freqs()
     mel = 2595 * np.log10(1 + f / 700)
