@@ -53,8 +53,8 @@ from representations.errors import AudioInputError
 
 from .base import VOICE_CONVERTERS, VoiceConverter
 from .conversion_profile import (VoiceProfile, envelope_correction, estimate_warp, feature_offset, frame_features,
-                                 matched_difference, matched_envelopes, matching_weights, register_shift, voice_profile, warp_log_env,
-                                 warp_range)
+                                 matched_difference, matched_envelopes, matching_weights, register_shift, voice_profile,
+                                 warp_log_env, warp_range)
 from .conversion_synth import (DIO_SPEED, HOP, WORK_RATE, WorldParams, analyse, filter_by_envelope, filter_size,
                                silence_floor_db, synthesize)
 

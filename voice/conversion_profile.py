@@ -89,6 +89,14 @@ def stable_share(f0: np.ndarray) -> float:
     return float(held[voiced].mean())
 
 
+def loudness_weights(log_sp: np.ndarray) -> np.ndarray:
+    """Weights (summing to 1) of log power envelope frames ``(n, bins)`` when averaging them: loud
+    frames weigh most, as quiet onsets and tails carry little of a voice's colour."""
+    level = log_sp.mean(axis=1)
+    weight = np.exp(np.clip(level - level.max(), -20, 0))
+    return weight / weight.sum()
+
+
 def voice_profile(params: WorldParams, *, keep_frames: bool = False) -> VoiceProfile | None:
     """The profile of analysed audio; None when it holds less than ``MIN_VOICED_S`` of voice."""
     v = params.voiced
@@ -97,10 +105,7 @@ def voice_profile(params: WorldParams, *, keep_frames: bool = False) -> VoicePro
         return None
     midi = hz_to_midi(params.f0[v])
     log_sp = np.log(np.maximum(params.sp[v], 1e-20))
-    # loud frames weigh most: quiet onsets and tails carry little of a voice's colour
-    level = log_sp.mean(axis=1)
-    weight = np.exp(np.clip(level - level.max(), -20, 0))
-    weight /= weight.sum()
+    weight = loudness_weights(log_sp)
     return VoiceProfile(
         f0_median_midi=float(np.median(midi)), f0_low_midi=float(np.percentile(midi, 10)),
         f0_high_midi=float(np.percentile(midi, 90)), singing=stable_share(params.f0) > SINGING_STABLE_SHARE,
@@ -210,12 +215,9 @@ def matched_difference(source_log_sp: np.ndarray, source_mean: np.ndarray, refer
     sounds no longer reads as a difference of voice.
     """
     knn = matched_envelopes(source_log_sp, source_mean, reference, k=k, smooth_frames=1)
-    # matched_envelopes keeps each source frame's level; compare shapes, then put back the
-    # difference of the loudness-weighted mean levels
-    level = source_log_sp.mean(axis=1)
-    weight = np.exp(np.clip(level - level.max(), -20, 0))
-    weight /= weight.sum()
-    return (weight[:, None] * (knn - source_log_sp)).sum(axis=0)
+    # each match keeps its source frame's level: the difference is one of shape (the level is
+    # set apart, as envelope_correction makes its gain level-neutral)
+    return (loudness_weights(source_log_sp)[:, None] * (knn - source_log_sp)).sum(axis=0)
 
 
 def _mel_matrix(n_mels: int = 40) -> np.ndarray:
