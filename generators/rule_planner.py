@@ -23,7 +23,11 @@ from .melody import HARD, Scale, contour_targets, phrase_degrees
 from .rhythm import line_rhythm, stable_rng
 from .style import Style, parse_style, tag_list
 
-PLAN_DEGREES = (-2, 7)  # the melody's planned ambitus in scale degrees around the tonic
+# where the melody writer's notes lie around the tonic (pop, waltz and ballad examples, 5 presets,
+# 6 seeds): lowest note the tonic, median 7 semitones above it (5-9), highest 12 (9-14)
+PLAN_DEGREES = (0, 8)  # the melody's ambitus in scale degrees above the tonic
+MELODY_CENTRE_ST = 7  # the melody's median, in semitones above the tonic
+CENTRE_SLACK_ST = 2  # keys whose melody centres this close to the nearest are candidates
 COMMON_TONICS = {"major": ("C", "D", "Eb", "E", "F", "G", "A", "Bb"), "minor": ("A", "E", "D", "B", "C", "G", "F#")}
 LEAD_RANGE = VoicePreset("lead", "instrument", 60, 81, description="a lead instrument's melody range")
 _VELOCITY = {"verse": 84, "pre-chorus": 88, "chorus": 96, "bridge": 90}
@@ -56,8 +60,11 @@ def infer_mode(spec, style: Style) -> str:
 def choose_key(given: Key | None, mode: str, voice: VoicePreset, *, rng: random.Random) -> Scale:
     """A key (the given one's tonic, or a common one) and an octave that fit the voice.
 
-    The planned ambitus (``PLAN_DEGREES``) must lie within the voice's range; among keys that
-    fit, one is picked at random; if none fits, the one that overshoots least.
+    The melody's ambitus (``PLAN_DEGREES`` above the tonic) must lie within the voice's range.
+    Among keys that fit, those whose melody centres (``MELODY_CENTRE_ST`` above the tonic)
+    nearest the voice's ``centre`` (within ``CENTRE_SLACK_ST`` of the nearest) are candidates,
+    and one is picked at random; with no centre, any key that fits is. If none fits, the one
+    that overshoots least.
     """
     tonics = [given.tonic] if given is not None else list(COMMON_TONICS[mode])
     options = []
@@ -67,11 +74,16 @@ def choose_key(given: Key | None, mode: str, voice: VoicePreset, *, rng: random.
             scale = Scale(key, 12 * (octave + 1) + key.tonic_pc)
             lo, hi = scale.pitch(PLAN_DEGREES[0]), scale.pitch(PLAN_DEGREES[1])
             margin = min(lo - voice.low, voice.high - hi)
-            options.append((margin, name, octave, scale))
+            off_centre = abs(scale.tonic_midi + MELODY_CENTRE_ST - voice.centre) if voice.centre is not None else 0
+            options.append((margin, off_centre, name, octave, scale))
     fitting = [o for o in options if o[0] >= 0]
-    if fitting and given is None:
-        return rng.choice(fitting)[3]
-    return max(options, key=lambda o: (o[0], -o[2]))[3]
+    if fitting:
+        nearest = min(o[1] for o in fitting)
+        fitting = [o for o in fitting if o[1] <= nearest + CENTRE_SLACK_ST]
+        if given is None:
+            return rng.choice(fitting)[4]
+        return max(fitting, key=lambda o: (-o[1], o[0], -o[3]))[4]
+    return max(options, key=lambda o: (o[0], -o[3]))[4]
 
 
 def _chords(sections: list[FormSection], style: Style, key: Key, rng: random.Random) -> list[list[str]]:
@@ -121,9 +133,10 @@ def _phrase_notes(phrase: Phrase, *, start_beats: Fraction, bar_chords: list[str
         can_melisma = (j == len(rhythm) - 1 and dur >= Fraction(5, 2) and on % bar + Fraction(3, 2) < bar
                        and upper in domain and k + 1 in domain and scale.pitch(upper, ch) % 12 in pcs)
         if can_melisma and rng.random() < 0.3:  # 3-2-1 descent onto the final note
+            sung = syl is not None  # an instrumental line plays the descent as three notes, no melisma
             notes.append(Note(start_beats + on, Fraction(1), scale.pitch(upper, ch), vel, syl))
-            notes.append(Note(start_beats + on + 1, Fraction(1, 2), scale.pitch(k + 1, ch), vel - 4, syl, True))
-            notes.append(Note(start_beats + on + Fraction(3, 2), dur - Fraction(3, 2), pitch, vel - 4, syl, True))
+            notes.append(Note(start_beats + on + 1, Fraction(1, 2), scale.pitch(k + 1, ch), vel - 4, syl, sung))
+            notes.append(Note(start_beats + on + Fraction(3, 2), dur - Fraction(3, 2), pitch, vel - 4, syl, sung))
         else:
             notes.append(Note(start_beats + on, dur, pitch, vel, syl))
     return notes, degrees

@@ -76,7 +76,7 @@ def cmd_voices(args) -> int:
     from voice.presets import PRESETS
 
     for p in PRESETS.values():
-        print(f"{p.name:<8} {p.gender:<7} {p.range_name:<8} {p.description}")
+        print(f"{p.name:<8} {p.gender:<7} {p.range_name:<8} centre {p.centre_name:<4} {p.description}")
     return 0
 
 

@@ -193,6 +193,18 @@ def test_melody_stays_in_the_voice_range(voice):
         assert preset.low <= min(pitches) and max(pitches) <= preset.high, (voice, min(pitches), max(pitches))
 
 
+@pytest.mark.parametrize("voice", ["joe", "tenor", "alto", "soprano", "child"])
+def test_melody_centres_on_the_voice(voice):
+    """Keys are chosen so that melodies sit around the voice's centre, not anywhere its range
+    allows: held notes high in a range lose words (benchmarks/FINDINGS.md)."""
+    import statistics
+
+    preset = resolve_voice(voice)
+    for text in (POP, ZH):
+        medians = [statistics.median(n.pitch for n in plan(text, seed=seed, voice=voice).melody) for seed in range(4)]
+        assert all(abs(m - preset.centre) <= 5 for m in medians), (voice, preset.centre, medians)
+
+
 @pytest.mark.parametrize("tags, check", [
     ("sad piano ballad", lambda s: s.key.mode == "minor" and s.tempo_bpm == 63),  # ballad 70, sad x0.9
     ("dark electronic", lambda s: s.key.mode == "minor"),

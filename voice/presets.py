@@ -1,7 +1,11 @@
 """Voice presets: a name, a comfortable range, and how the bundled voice is transformed to get it.
 
-Ranges are MIDI pitches (low, high) the melody should stay within; the planner picks a key and
-octave that fit them. Every preset is the bundled Piper voice (an adult male speaker) with its
+Ranges are MIDI pitches (low, high) the melody should stay within, and ``centre`` the pitch its
+melodies centre on (the voice's tessitura); the planner picks a key and octave that fit the range
+and sit the melody near the centre. The alto's and tenor's centres lie in the lower half of their
+ranges on purpose: held high notes lose words (per-line Whisper WER 0.18–0.24 for melodies
+centred at MIDI 60–62, 0.31–0.36 at 66; benchmarks/FINDINGS.md). The soprano and the child sit
+higher, where they stay distinct from each other and from the alto (resemblyzer similarity). Every preset is the bundled Piper voice (an adult male speaker) with its
 WORLD spectral envelope and aperiodicity changed (:func:`voice.timbre.apply_timbre`) and its own
 pitch habits (vibrato, roughness):
 
@@ -37,29 +41,39 @@ class VoicePreset:
     roughness_cents: float = 0.0
     vibrato_rate_hz: float = 5.5
     vibrato_depth_cents: float = 40.0
+    centre: int | None = None  # MIDI pitch melodies centre on (the tessitura); None: anywhere in range
 
     @property
     def range_name(self) -> str:
-        from representations.music import NOTE_NAMES
+        return f"{_note_name(self.low)}–{_note_name(self.high)}"
 
-        return f"{NOTE_NAMES[self.low % 12]}{self.low // 12 - 1}–{NOTE_NAMES[self.high % 12]}{self.high // 12 - 1}"
+    @property
+    def centre_name(self) -> str:
+        return _note_name(self.centre) if self.centre is not None else "—"
+
+
+def _note_name(midi: int) -> str:
+    from representations.music import NOTE_NAMES
+
+    return f"{NOTE_NAMES[midi % 12]}{midi // 12 - 1}"
 
 
 PRESETS: dict[str, VoicePreset] = {
     p.name: p
     for p in (
         VoicePreset("joe", "male", 45, 64, 1.01, 0.0, "baritone: the bundled voice, warm and dark",
-                    formant_ratio_high=0.92, vibrato_rate_hz=5.3),
+                    formant_ratio_high=0.92, vibrato_rate_hz=5.3, centre=55),
         VoicePreset("tenor", "male", 50, 69, 1.04, 0.05, "tenor: brighter and higher, a little rough",
                     formant_ratio_high=1.12, tilt_db_per_octave=5.0, formant_contrast=1.3,
-                    resonances=((3000.0, 4.0),), roughness_cents=8.0, vibrato_rate_hz=5.8),
-        VoicePreset("alto", "female", 53, 72, 1.07, 0.1, "alto: low, dark and warm female voice",
-                    formant_ratio_high=0.9, tilt_db_per_octave=-5.0, resonances=((250.0, 4.0),), vibrato_rate_hz=5.5),
+                    resonances=((3000.0, 4.0),), roughness_cents=8.0, vibrato_rate_hz=5.8, centre=60),
+        VoicePreset("alto", "female", 53, 72, 1.2, 0.1, "alto: low, dark and warm female voice",
+                    formant_ratio_high=1.0, tilt_db_per_octave=-5.0, resonances=((250.0, 4.0),), vibrato_rate_hz=5.5,
+                    centre=60),
         VoicePreset("soprano", "female", 60, 79, 1.29, 0.12, "soprano: light, bright, high female voice",
-                    formant_ratio_high=1.43, tilt_db_per_octave=4.0, vibrato_rate_hz=6.0),
+                    formant_ratio_high=1.43, tilt_db_per_octave=4.0, vibrato_rate_hz=6.0, centre=72),
         VoicePreset("child", "child", 62, 79, 1.27, 0.1, "a child's voice: small, soft-edged, little vibrato",
                     formant_ratio_high=1.15, tilt_db_per_octave=-6.0, formant_contrast=1.45,
-                    vibrato_depth_cents=20.0, vibrato_rate_hz=6.2),
+                    vibrato_depth_cents=20.0, vibrato_rate_hz=6.2, centre=69),
     )
 }
 DEFAULT_FOR_GENDER = {"male": "joe", "female": "alto", "child": "child", None: "joe", "choir": "alto"}
