@@ -63,7 +63,8 @@ def choose_key(given: Key | None, mode: str, voice: VoicePreset, *, rng: random.
     The melody's ambitus (``PLAN_DEGREES`` above the tonic) must lie within the voice's range.
     Among keys that fit, those whose melody centres (``MELODY_CENTRE_ST`` above the tonic)
     nearest the voice's ``centre`` (within ``CENTRE_SLACK_ST`` of the nearest) are candidates,
-    and one is picked at random; with no centre, any key that fits is. If none fits, the one
+    and one is picked at random; with no centre, any key that fits is. A given key takes the
+    octave whose melody centres nearest (then the one with most room). If none fits, the one
     that overshoots least.
     """
     tonics = [given.tonic] if given is not None else list(COMMON_TONICS[mode])
