@@ -5,9 +5,11 @@ melodies centre on (the voice's tessitura); the planner picks a key and octave t
 and sit the melody near the centre. The alto's and tenor's centres lie in the lower half of their
 ranges on purpose: held high notes lose words (per-line Whisper WER 0.18–0.24 for melodies
 centred at MIDI 60–62, 0.31–0.36 at 66; benchmarks/FINDINGS.md). The soprano and the child sit
-higher, where they stay distinct from each other and from the alto (resemblyzer similarity). Every preset is the bundled Piper voice (an adult male speaker) with its
-WORLD spectral envelope and aperiodicity changed (:func:`voice.timbre.apply_timbre`) and its own
-pitch habits (vibrato, roughness):
+higher, where they stay distinct from each other and from the alto (resemblyzer similarity).
+
+Every preset is the bundled Piper voice (an adult male speaker) with its WORLD spectral envelope
+and aperiodicity changed (:func:`voice.timbre.apply_timbre`) and its own pitch habits (vibrato,
+roughness):
 
 - ``formant_ratio`` > 1 moves the envelope up (a smaller vocal tract); ``formant_ratio_high``
   moves the upper formants by another amount (None: the same);
