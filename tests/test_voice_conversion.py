@@ -85,7 +85,10 @@ def low_reference():
 
 def test_register_shift_is_whole_octaves_or_semitones():
     assert register_shift(60.0, 75.9, mode="octave") == 12
-    assert register_shift(60.0, 65.9, mode="octave") == 0
+    assert register_shift(60.0, 68.9, mode="octave") == 0  # within OCTAVE_MOVE_ST: the melody stays
+    assert register_shift(60.0, 69.0, mode="octave") == 12
+    assert register_shift(60.0, 51.0, mode="octave") == -12
+    assert register_shift(60.0, 81.0, mode="octave") == 24
     assert register_shift(60.0, 53.5, mode="semitone") == -6
     with pytest.raises(ValueError):
         register_shift(60.0, 61.0, mode="fifths")

@@ -5,7 +5,8 @@ The default backend ``"world"`` needs no model weights. Both recordings are anal
 :class:`~voice.conversion_profile.VoiceProfile`. Then, for every frame of the source:
 
 * F0 is multiplied by ``2 ** (k / 12)`` for one whole-number ``k`` chosen for the whole
-  recording (an octave by default), so melody intervals stay exact and the melody moves into the
+  recording (whole octaves by default, and only for a melody 9 semitones or more from the
+  reference's comfortable centre), so melody intervals stay exact and the melody moves into the
   reference's comfortable register;
 * the spectral envelope is warped along frequency by the ratio that best lines up the two
   average envelopes (vocal tract length), then corrected by the mean difference between each
@@ -23,15 +24,18 @@ the output has the source's rate, length and loudness. Each voiced frame's envel
 half-way (``frame_matching``) towards the mean of its 4 nearest reference frames (compared by
 voice-normalised mel cepstra).
 
-benchmarks/voice_clone.py (full run, 2 songs x 7 references) measures these defaults at +0.105
-speaker similarity, +15.5 points of Whisper and +6.8 of pocketsphinx word error rate; on seven
-other voices (``--references validation``) +0.103, +22.4 and +5.1. The difference of the two
-average envelopes instead (``correction="mean"``) gave +0.101 and +0.097; the defaults before
-that (half of it, smoothed over 0.25 octave, 8 neighbours) +0.082 on both; without frame
-matching the gain is about +0.05. Stronger matching is closer to the reference and harder to
-understand: 0.6 of the way gave +0.107 / +0.101 (mean correction) at +19.9 / +23.0 Whisper
-points. Most of the word loss comes from moving a low male song up an octave to a high
-reference, or a song down an octave (benchmarks/FINDINGS.md, "Sung words at high pitch").
+benchmarks/voice_clone.py (full run, 2 songs x 7 references) measures these defaults at +0.106
+speaker similarity, +6.8 points of Whisper and +5.1 of pocketsphinx word error rate; on seven
+other voices (``--references validation``) +0.120, +10.7 and +6.8. Moving the melody to the
+nearest octave instead (a move from 6 semitones away) gave +0.101 / +0.099 at +11.4 / +12.9
+Whisper points: a re-synthesised octave move costs likeness and words that the filter path keeps.
+With that rule and the voices' former placement, the difference of the two average envelopes
+instead of matched frames (``correction="mean"``) gave +0.101 and +0.097, and matched frames
++0.105 and +0.103; the defaults before that (half of the mean correction, smoothed over 0.25
+octave, 8 neighbours) +0.082 on both; without frame matching the gain is about +0.05. Stronger
+matching is closer to the reference and harder to understand: 0.6 of the way gave +0.107 /
++0.101 (mean correction) at +19.9 / +23.0 Whisper points. Most of the word loss comes from
+moving a song up or down an octave (benchmarks/FINDINGS.md, "Sung words at high pitch").
 A neural backend (``"neural"``, :mod:`voice.conversion_neural`) plugs into the same role.
 
 The plan, with the silence floor, frame-matching offset and level gain found on the whole

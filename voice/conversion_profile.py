@@ -15,6 +15,7 @@ import numpy as np
 
 from .conversion_synth import HOP, N_FFT, WORK_RATE, WorldParams
 
+OCTAVE_MOVE_ST = 9.0  # a melody this far from the reference's comfortable centre moves an octave
 SPEECH_TO_SINGING_ST = 6.0  # a comfortable singing centre lies this far above the speaking median
 STABLE_WINDOW_S = 0.15  # F0 held within STABLE_CENTS over this long counts as a held (sung) note
 STABLE_CENTS = 60.0
@@ -115,11 +116,14 @@ def voice_profile(params: WorldParams, *, keep_frames: bool = False) -> VoicePro
 
 
 def register_shift(source_midi: float, target_midi: float, *, mode: str = "octave") -> int:
-    """Whole-song shift in semitones that brings a melody centred on ``source_midi`` nearest to
-    ``target_midi``: a multiple of 12 for ``mode="octave"``, any whole number for "semitone"."""
+    """Whole-song shift in semitones that brings a melody centred on ``source_midi`` towards
+    ``target_midi``: any whole number for "semitone"; for ``mode="octave"`` a multiple of 12,
+    one octave for each ``OCTAVE_MOVE_ST`` + 12k semitones between them (not the nearest
+    octave: a melody that stays is filtered, not re-synthesised, and keeps more of its words
+    and gains more likeness)."""
     d = target_midi - source_midi
     if mode == "octave":
-        return int(12 * np.round(d / 12.0))
+        return int(12 * np.sign(d) * max(0.0, np.floor((abs(d) + 12.0 - OCTAVE_MOVE_ST) / 12.0)))
     if mode == "semitone":
         return int(np.round(d))
     raise ValueError(f"register mode {mode!r} is not valid (valid: octave, semitone)")
