@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from representations.leadsheet import LeadSheet
-from representations.music import NOTE_NAMES
+from representations.music import note_name
 
 SECTION_COLOURS = {
     "intro": "#9e9e9e", "verse": "#3f7fbf", "pre-chorus": "#8e6cc0", "chorus": "#d9822b",
@@ -20,10 +20,6 @@ SECTION_COLOURS = {
 }
 ROW_HEIGHT_IN = 1.9
 WIDTH_IN = 14.0
-
-
-def _note_name(pitch: int) -> str:
-    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
 def lead_sheet_figure(lead_sheet: LeadSheet, *, bars_per_row: int = 8):
@@ -73,7 +69,7 @@ def lead_sheet_figure(lead_sheet: LeadSheet, *, bars_per_row: int = 8):
                            fontsize=7, color="#666666")
         cs = [p for p in range(lo, hi + 1) if p % 12 in (0, 7)]
         ax.set_yticks(cs)
-        ax.set_yticklabels([_note_name(p) for p in cs], fontsize=7, color="#666666")
+        ax.set_yticklabels([note_name(p) for p in cs], fontsize=7, color="#666666")
         ax.tick_params(length=0)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)

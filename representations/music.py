@@ -27,6 +27,11 @@ def pitch_class(name: str) -> int:
     return pc % 12
 
 
+def note_name(midi: int) -> str:
+    """Scientific pitch name of a MIDI pitch: 60 -> ``"C4"``, 58 -> ``"Bb3"``."""
+    return f"{NOTE_NAMES[midi % 12]}{midi // 12 - 1}"
+
+
 def as_fraction(value) -> Fraction:
     """Exact beats from a Fraction, int, ``"3/2"`` string or a float with a short binary form."""
     if isinstance(value, Fraction):

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from representations.errors import SpecError
+from representations.music import note_name
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,11 @@ class VoicePreset:
 
     @property
     def range_name(self) -> str:
-        return f"{_note_name(self.low)}–{_note_name(self.high)}"
+        return f"{note_name(self.low)}–{note_name(self.high)}"
 
     @property
     def centre_name(self) -> str:
-        return _note_name(self.centre) if self.centre is not None else "—"
-
-
-def _note_name(midi: int) -> str:
-    from representations.music import NOTE_NAMES
-
-    return f"{NOTE_NAMES[midi % 12]}{midi // 12 - 1}"
+        return note_name(self.centre) if self.centre is not None else "—"
 
 
 PRESETS: dict[str, VoicePreset] = {
