@@ -68,7 +68,7 @@ PRESETS: dict[str, VoicePreset] = {
                     centre=60),
         VoicePreset("soprano", "female", 60, 79, 1.29, 0.12, "soprano: light, bright, high female voice",
                     formant_ratio_high=1.43, tilt_db_per_octave=4.0, vibrato_rate_hz=6.0, centre=72),
-        VoicePreset("child", "child", 62, 79, 1.27, 0.1, "a child's voice: small, soft-edged, little vibrato",
+        VoicePreset("child", "child", 62, 79, 1.3, 0.1, "a child's voice: small, soft-edged, little vibrato",
                     formant_ratio_high=1.15, tilt_db_per_octave=-6.0, formant_contrast=1.45,
                     vibrato_depth_cents=20.0, vibrato_rate_hz=6.2, centre=69),
     )

@@ -191,6 +191,53 @@ def formant_contrast(sp: np.ndarray, factor: float, *, sample_rate: int, smooth_
     return np.exp(smooth + factor * (log_sp - smooth))
 
 
+def harmonic_band_envelope(sp: np.ndarray, f0: np.ndarray, *, sample_rate: int,
+                           source_f0: np.ndarray) -> np.ndarray:
+    """The spectral envelope a voice sung at ``f0`` should be heard through: each bin's mean power
+    over a band about one harmonic spacing wide around it.
+
+    A periodic voice is heard only at its harmonics, so WORLD samples the envelope at multiples of
+    F0. The envelope, analysed from speech at ``source_f0``, carries detail as fine as that
+    speech's harmonic spacing; sampled at the wider spacing of a higher note, a formant peak
+    between two harmonics is lost and the ones beside it read weak (and a strong second harmonic
+    is taken for the fundamental). Averaging power over ``sqrt(f0**2 - source_f0**2)`` Hz (the
+    width that, added to the analysis's own smoothing over ``source_f0``, makes one harmonic
+    spacing) gives each harmonic the power of its own band, so the formants keep their energy.
+    Frames sung at or below their source pitch, and unvoiced frames, are returned unchanged.
+
+    Parameters
+    ----------
+    sp : ndarray, shape (n_frames, n_bins)
+        WORLD spectral envelope (power), bins evenly spaced from 0 Hz to Nyquist.
+    f0 : ndarray, shape (n_frames,)
+        The sung F0 in Hz per frame, 0 where unvoiced.
+    sample_rate : int
+        Sample rate in Hz the envelope belongs to.
+    source_f0 : ndarray, shape (n_frames,)
+        F0 in Hz of the speech each frame's envelope was analysed from (0 where unvoiced).
+
+    Returns
+    -------
+    ndarray
+        The envelope, same shape.
+    """
+    n_bins = sp.shape[1]
+    bin_hz = sample_rate / (2 * (n_bins - 1))
+    width = np.sqrt(np.maximum(0.0, np.square(f0) - np.square(source_f0)))
+    half = np.where((f0 > 0) & (source_f0 > 0), np.rint(width / bin_hz / 2), 0).astype(int)
+    rows = np.flatnonzero(half > 0)
+    if not len(rows):
+        return sp
+    part = sp[rows]
+    cum = np.concatenate([np.zeros((len(rows), 1)), np.cumsum(part, axis=1)], axis=1)
+    k = np.arange(n_bins)[None, :]
+    lo = np.clip(k - half[rows, None], 0, n_bins)
+    hi = np.clip(k + half[rows, None] + 1, 0, n_bins)
+    out = sp.copy()
+    out[rows] = (np.take_along_axis(cum, hi, axis=1) - np.take_along_axis(cum, lo, axis=1)) / (hi - lo)
+    return out
+
+
 def apply_timbre(sp: np.ndarray, ap: np.ndarray, preset, *, sample_rate: int,
                  voiced: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A voice preset's envelope and aperiodicity changes, in one call.

@@ -28,7 +28,7 @@ from .presets import VoicePreset, resolve_voice
 from .retime import Segment, SungSyllable, plan_line
 from .sung_lines import (MAX_ONSET_STRETCH, STOP_INITIALS, is_diphthong, onset_stretch, prepare_line, speak_mandarin,
                          syllable_groups)
-from .timbre import apply_timbre
+from .timbre import apply_timbre, harmonic_band_envelope
 
 WORK_RATE = 22050  # Hz: the speech engines' rate; synthesis runs here, then ×2 to 44.1 kHz
 SPEECH_RMS_DBFS = -24.0  # spoken part of each line is brought to this level before analysis
@@ -320,6 +320,7 @@ class WorldSinger(Singer):
         if analysis.consonant is not None and CONSONANT_BOOST_DB:
             gain_db = gain_db + CONSONANT_BOOST_DB * analysis.consonant[np.rint(src).astype(int)]
         sp = sp * (10.0 ** (gain_db / 10.0))[:, None]
+        sp = harmonic_band_envelope(sp, f0, sample_rate=fs, source_f0=analysis.f0[np.rint(src).astype(int)])
         y = pw.synthesize(np.ascontiguousarray(f0), np.ascontiguousarray(sp), np.ascontiguousarray(ap), fs,
                           fp * 1000)
         n = min(int(round((seg.end_s - seg.start_s) * fs)), len(y))
