@@ -24,9 +24,13 @@ the output has the source's rate, length and loudness. Each voiced frame's envel
 half-way (``frame_matching``) towards the mean of its 4 nearest reference frames (compared by
 voice-normalised mel cepstra).
 
-benchmarks/voice_clone.py (full run, 2 songs x 7 references) measures these defaults at +0.106
-speaker similarity, +6.8 points of Whisper and +5.1 of pocketsphinx word error rate; on seven
-other voices (``--references validation``) +0.120, +10.7 and +6.8. Moving the melody to the
+benchmarks/voice_clone.py (full run, 2 songs x 7 references) measures these defaults at +0.098
+speaker similarity, +4.3 points of Whisper and +9.5 of pocketsphinx word error rate; on seven
+other voices (``--references validation``) +0.108, +4.3 and +13.1. Before the singer gave each
+harmonic its band of the envelope (:func:`voice.timbre.harmonic_band_envelope`), the same
+defaults measured +0.106 / +0.120, Whisper +6.8 / +10.7 and pocketsphinx +5.1 / +6.8: the sung
+alto became easier for pocketsphinx (0.83 -> 0.69) while its conversions stayed at
+0.81-0.98, and they lost about 0.015 of likeness. Moving the melody to the
 nearest octave instead (a move from 6 semitones away) gave +0.101 / +0.099 at +11.4 / +12.9
 Whisper points: a re-synthesised octave move costs likeness and words that the filter path keeps.
 With that rule and the voices' former placement, the difference of the two average envelopes
