@@ -312,16 +312,18 @@ class WorldSinger(Singer):
         w = (src - i0)[:, None]
         sp = analysis.sp[i0] * (1 - w) + analysis.sp[i1] * w
         ap = analysis.ap[i0] * (1 - w) + analysis.ap[i1] * w
-        voiced = analysis.f0[np.rint(src).astype(int)] > 0
+        nearest = np.rint(src).astype(int)  # the speech frame each output frame reads
+        source_f0 = analysis.f0[nearest]
+        voiced = source_f0 > 0
         f0 = sung_f0(times, seg.pitch_spans, [(n.start_s, n.end_s) for n in seg.notes], frame_s=fp,
                      vibrato_rate_hz=preset.vibrato_rate_hz, vibrato_depth=preset.vibrato_depth_cents,
                      roughness_cents=preset.roughness_cents, seed=seed)
         f0 = np.where(voiced, f0 * 2.0 ** (detune_cents / 1200.0), 0.0)
         gain_db = self._velocity_gain_db(times, seg) + phrase_gain_db(times, *line_span)
         if analysis.consonant is not None and CONSONANT_BOOST_DB:
-            gain_db = gain_db + CONSONANT_BOOST_DB * analysis.consonant[np.rint(src).astype(int)]
+            gain_db = gain_db + CONSONANT_BOOST_DB * analysis.consonant[nearest]
         sp = sp * (10.0 ** (gain_db / 10.0))[:, None]
-        sp = harmonic_band_envelope(sp, f0, sample_rate=fs, source_f0=analysis.f0[np.rint(src).astype(int)])
+        sp = harmonic_band_envelope(sp, f0, sample_rate=fs, source_f0=source_f0)
         y = pw.synthesize(np.ascontiguousarray(f0), np.ascontiguousarray(sp), np.ascontiguousarray(ap), fs,
                           fp * 1000)
         n = min(int(round((seg.end_s - seg.start_s) * fs)), len(y))
