@@ -2,7 +2,7 @@
 
 For every preset and seed, the rule planner plans ``examples/pop.yaml`` (that seed, the preset's
 range and centre) and the singer sings all of it; each lyric line is judged from its own clip
-(Whisper tiny.en, ``vocal_quality.per_line_wer``) and the song's raw pitch accuracy is read by
+(Whisper tiny.en, ``vocal_quality.sung_line_wer``) and the song's raw pitch accuracy is read by
 dio (``pipeline.quality.pitch_accuracy``). A single song's WER at high pitch varies a lot with
 its melody, so judge on several (benchmarks/FINDINGS.md).
 
@@ -26,14 +26,13 @@ def measure(voice: str, seed: int) -> tuple[float, float, float]:
     """(per-line WER, raw pitch accuracy, median sung note) of the pop example sung by ``voice``."""
     from pipeline import SongSpec
     from pipeline.quality import pitch_accuracy
-    from vocal_quality import SR, per_line_wer, plan_score
+    from vocal_quality import SR, plan_score, sung_line_wer
     from voice.world_singer import WorldSinger
 
     spec = SongSpec.from_yaml(ROOT / "examples/pop.yaml").model_copy(update={"seed": seed})
     _, score = plan_score(spec, voice=voice)
     mono = WorldSinger().sing(score).mono()
-    lines = score.lines
-    wer = per_line_wer(mono, [(l.start_s - 0.25, l.end_s + 0.25) for l in lines], [l.text for l in lines])
+    wer = sung_line_wer(mono, score.lines)
     pitch = pitch_accuracy(mono, SR, [(n.start_s, n.end_s, n.pitch) for n in score.notes])["raw_pitch_accuracy"]
     return wer, pitch, float(np.median([n.pitch for n in score.notes]))
 

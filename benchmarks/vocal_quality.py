@@ -87,6 +87,15 @@ def per_line_wer(mono: np.ndarray, spans: list[tuple[float, float]], lines: list
     return errors / max(words, 1)
 
 
+LINE_PAD_S = 0.25  # a sung line is judged from its notes' span and this much either side
+
+
+def sung_line_wer(mono: np.ndarray, lines) -> float:
+    """:func:`per_line_wer` of sung lyric lines (``VocalScore.lines``), each clipped
+    ``LINE_PAD_S`` either side of its notes."""
+    return per_line_wer(mono, [(l.start_s - LINE_PAD_S, l.end_s + LINE_PAD_S) for l in lines], [l.text for l in lines])
+
+
 def measure_stem(score, mono: np.ndarray, *, asr: bool) -> dict:
     from pipeline.quality import pitch_accuracy
     from voice import judges
@@ -99,8 +108,7 @@ def measure_stem(score, mono: np.ndarray, *, asr: bool) -> dict:
         spoken, spans = spoken_reference(lines)
         row["wer_whisper_spoken"] = judges.word_error_rate(" ".join(lines), judges.whisper_transcript(spoken, SR))
         row["wer_sphinx_spoken"] = judges.word_error_rate(" ".join(lines), judges.pocketsphinx_transcript(spoken, SR))
-        sung_spans = [(l.start_s - 0.25, l.end_s + 0.25) for l in score.lines]
-        row["wer_lines"] = per_line_wer(mono, sung_spans, lines)
+        row["wer_lines"] = sung_line_wer(mono, score.lines)
         row["wer_lines_spoken"] = per_line_wer(spoken, spans, lines)
     spans = [(n.start_s, n.end_s, n.pitch) for n in score.notes]
     pa = pitch_accuracy(mono, SR, spans)
@@ -148,7 +156,7 @@ def preset_similarity(spec, *, asr: bool, voices: list[str] | None = None) -> tu
             embeddings[name].append(judges.speaker_embedding(clip, SR))
         if asr:
             ten = score.lines[:10]
-            wers[name] = per_line_wer(audio, [(l.start_s - 0.25, l.end_s + 0.25) for l in ten], [l.text for l in ten])
+            wers[name] = sung_line_wer(audio, ten)
     first, worst = {}, {}
     for a, b in itertools.combinations(embeddings, 2):
         sims = [judges.similarity(x, y) for x, y in zip(embeddings[a], embeddings[b])]

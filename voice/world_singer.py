@@ -5,7 +5,8 @@ each syllable's onset, vowel and coda in the speech (:mod:`voice.align`), analys
 WORLD (dio + stonemask, cheaptrick, d4c), map speech time onto the notes (:mod:`voice.retime`),
 replace F0 by the melody (:mod:`voice.f0`), apply the voice preset's timbre
 (:mod:`voice.timbre`), give each harmonic of a note sung above the speech's pitch the power of its
-band of the envelope (:func:`voice.timbre.harmonic_band_envelope`) and synthesise. Output is mono at 44.1 kHz, exactly as long as the score.
+band of the envelope (:func:`voice.timbre.harmonic_band_envelope`) and synthesise. Output is mono
+at 44.1 kHz, exactly as long as the score.
 """
 
 from __future__ import annotations
