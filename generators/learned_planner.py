@@ -26,7 +26,7 @@ from representations.leadsheet import Chord, LeadSheet, LyricLine, Note, Section
 from representations.music import ChordSymbol
 
 from .base import PLANNERS, Planner
-from .rhythm import line_rhythm, stable_rng
+from .rhythm import line_rhythm, stable_rng, stress_timed
 from .rule_planner import _VELOCITY, _chords, choose_key, infer_mode, song_form
 from .style import tag_list
 
@@ -230,7 +230,8 @@ class LearnedPlanner(Planner):
                     line_index = len(lyrics)
                     lyrics.append(LyricLine(si, phrase.text, phrase.syllables))
                 rhythm = line_rhythm(phrase.prominences, meter=meter, n_bars=phrase.n_bars,
-                                     seed_key=phrase.rhythm_key, word_end=phrase.word_end)
+                                     seed_key=phrase.rhythm_key, word_end=phrase.word_end,
+                                     spoken_proportions=stress_timed(phrase.syllables))
                 pchords = bar_chords[pbar:pbar + phrase.n_bars]
                 events = [(on, dur, ChordSymbol.parse(pchords[int(on // bar)]), phrase.prominences[j])
                           for j, (on, dur) in enumerate(rhythm)]

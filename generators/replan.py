@@ -15,7 +15,7 @@ from representations.music import ChordSymbol
 
 from .lyrics import UnsingableText, syllabify_line
 from .melody import HARD, Scale, phrase_degrees
-from .rhythm import line_rhythm, prominence, slot_weights, stable_rng
+from .rhythm import line_rhythm, prominence, slot_weights, stable_rng, stress_timed
 
 
 def line_bars_span(sheet: LeadSheet, line: int) -> tuple[int, int]:
@@ -89,7 +89,8 @@ def replan_line(sheet: LeadSheet, line: int, text: str, *, seed: int = 0,
     start_beats = bar0 * meter.bar_beats
     word_end = tuple(i + 1 == len(sylls) or sylls[i + 1].word_start for i in range(len(sylls)))
     rhythm = line_rhythm(prominence(sylls), meter=meter, n_bars=n_bars, word_end=word_end,
-                         seed_key=f"{seed}|edit|{' '.join(s.text.lower() for s in sylls)}")
+                         seed_key=f"{seed}|edit|{' '.join(s.text.lower() for s in sylls)}",
+                         spoken_proportions=stress_timed(sylls))
     scale = _scale_for(sheet, [n.pitch for n in sheet.melody])
     domain = _domain(sheet, scale, voice_range)
     chords = []

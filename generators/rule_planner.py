@@ -20,7 +20,7 @@ from .base import PLANNERS, Planner
 from .form import FormSection, Phrase, fit_duration, sections_from_lyrics
 from .harmony import cadence, choose_progressions, roman_to_symbol, section_numerals
 from .melody import HARD, Scale, contour_targets, phrase_degrees
-from .rhythm import line_rhythm, stable_rng
+from .rhythm import line_rhythm, stable_rng, stress_timed
 from .style import Style, parse_style, tag_list
 
 # where the melody writer's notes lie around the tonic (pop, waltz and ballad examples, 5 presets,
@@ -106,7 +106,7 @@ def _phrase_notes(phrase: Phrase, *, start_beats: Fraction, bar_chords: list[str
     ``bar_chords`` are the chords of its bars; ``motif`` the degrees of a phrase to echo.
     """
     rhythm = line_rhythm(phrase.prominences, meter=meter, n_bars=phrase.n_bars, seed_key=phrase.rhythm_key,
-                         word_end=phrase.word_end)
+                         word_end=phrase.word_end, spoken_proportions=stress_timed(phrase.syllables))
     strong = set(meter.strong_beats())
     bar = meter.bar_beats
     chords = [ChordSymbol.parse(bar_chords[int(on // bar)]) for on, _ in rhythm]
