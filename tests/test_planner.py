@@ -320,3 +320,17 @@ def test_style_vocal_picks_the_range():
     alto = resolve_voice(None, parse_style("pop, female vocals").vocal)
     assert alto.name == "alto"
     assert alto.low <= min(n.pitch for n in sheet.melody) and max(n.pitch for n in sheet.melody) <= alto.high
+
+
+def test_unstressed_syllables_get_short_notes_and_stressed_ones_long():
+    """Sung words are understood when syllables keep their spoken proportions (FINDINGS)."""
+    weak, stressed = [], []
+    for seed in range(4):
+        sheet = plan(POP, seed=seed)
+        for li, line in enumerate(sheet.lyrics):
+            notes = [n for n in sheet.sung_notes(li) if not n.melisma][:-1]  # the line-final note is held
+            for n, p in zip(notes, prominence(line.syllables)):
+                (weak if p == 0 else stressed if p == 2 else []).append(n.duration_beats)
+    # without the rule: 0.53 and 0.66 on these songs; with it 0.67 and 0.71
+    assert sum(d < 1 for d in weak) / len(weak) >= 0.62
+    assert sum(d >= 1 for d in stressed) / len(stressed) >= 0.68
