@@ -25,8 +25,11 @@ half-way (``frame_matching``) towards the mean of its 4 nearest reference frames
 voice-normalised mel cepstra).
 
 benchmarks/voice_clone.py (full run, 2 songs x 7 references) measures these defaults at +0.098
-speaker similarity, +4.3 points of Whisper and +9.5 of pocketsphinx word error rate; on seven
-other voices (``--references validation``) +0.108, +4.3 and +13.1. Before the singer gave each
+speaker similarity, +4.3 points of Whisper and +7.1 of pocketsphinx word error rate; on seven
+other voices (``--references validation``) +0.108, +6.8 and +10.9 (with the rhythm that keeps
+spoken proportions; before it +4.3 / +4.3 Whisper and +9.5 / +13.1 pocketsphinx, the same
+likeness; one validation voice, espeak en+m1, now loses 48 points of Whisper on the male song,
+the rest 0-17). Before the singer gave each
 harmonic its band of the envelope (:func:`voice.timbre.harmonic_band_envelope`), the same
 defaults measured +0.106 / +0.120, Whisper +6.8 / +10.7 and pocketsphinx +5.1 / +6.8: the sung
 alto became easier for pocketsphinx (0.83 -> 0.69) while its conversions stayed at
