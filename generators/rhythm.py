@@ -27,13 +27,14 @@ FUNCTION_WORDS = frozenset(
     "a an the and or but nor so of to in on at by for from with as than that this these those is am are "
     "was were be been do does did has have had will would can could shall should may might must it its "
     "if then when while where there their they're it's i'm i'd i'll we're you're he's she's".split())
+PRONOUNS = frozenset("i me my mine you your yours we us our he him his she her they them it".split())
 # Sung words are understood best when syllable lengths keep their spoken proportions: an
-# unstressed syllable held for a beat or a stressed one squeezed into an eighth costs this much
-# in the rhythm search (English lines, simple meters). Measured (benchmarks/FINDINGS.md): per-line Whisper WER of
-# the alto over seven songs 0.227 -> 0.178, the baritone unchanged.
+# unstressed syllable held for a beat or more, or a stressed one squeezed into an eighth, costs
+# this much in the rhythm search (English lines, simple meters). Per-line Whisper WER over seven
+# songs (benchmarks/FINDINGS.md): alto 0.227 -> 0.178, soprano 0.338 -> 0.312, child
+# 0.349 -> 0.316, joe 0.152 -> 0.155, tenor 0.248 -> 0.263; 0.8 did no better.
 WEAK_BEAT_COST = 0.4
 STRESSED_EIGHTH_COST = 0.4
-PRONOUNS = frozenset("i me my mine you your yours we us our he him his she her they them it".split())
 _INF = math.inf
 
 
