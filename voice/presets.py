@@ -61,7 +61,7 @@ PRESETS: dict[str, VoicePreset] = {
         VoicePreset("joe", "male", 45, 64, 1.01, 0.0, "baritone: the bundled voice, warm and dark",
                     formant_ratio_high=0.92, vibrato_rate_hz=5.3, centre=55),
         VoicePreset("tenor", "male", 50, 69, 1.04, 0.05, "tenor: brighter and higher, a little rough",
-                    formant_ratio_high=1.12, tilt_db_per_octave=5.0, formant_contrast=1.3,
+                    formant_ratio_high=1.16, tilt_db_per_octave=5.0, formant_contrast=1.3,
                     resonances=((3000.0, 4.0),), roughness_cents=8.0, vibrato_rate_hz=5.8, centre=60),
         VoicePreset("alto", "female", 53, 72, 1.2, 0.1, "alto: low, dark and warm female voice",
                     formant_ratio_high=1.0, tilt_db_per_octave=-5.0, resonances=((250.0, 4.0),), vibrato_rate_hz=5.5,
