@@ -29,12 +29,11 @@ speaker similarity, +4.3 points of Whisper and +7.1 of pocketsphinx word error r
 other voices (``--references validation``) +0.108, +6.8 and +10.9 (with the rhythm that keeps
 spoken proportions; before it +4.3 / +4.3 Whisper and +9.5 / +13.1 pocketsphinx, the same
 likeness; one validation voice, espeak en+m1, now loses 48 points of Whisper on the male song,
-the rest 0-17). Before the singer gave each
-harmonic its band of the envelope (:func:`voice.timbre.harmonic_band_envelope`), the same
-defaults measured +0.106 / +0.120, Whisper +6.8 / +10.7 and pocketsphinx +5.1 / +6.8: the sung
-alto became easier for pocketsphinx (0.83 -> 0.69) while its conversions stayed at
-0.81-0.98, and they lost about 0.015 of likeness. Moving the melody to the
-nearest octave instead (a move from 6 semitones away) gave +0.101 / +0.099 at +11.4 / +12.9
+the rest 0-17). Before the singer gave each harmonic its band of the envelope
+(:func:`voice.timbre.harmonic_band_envelope`), the same defaults measured +0.106 / +0.120,
+Whisper +6.8 / +10.7 and pocketsphinx +5.1 / +6.8: the sung alto became easier for pocketsphinx
+(0.83 -> 0.69) while its conversions stayed at 0.81-0.98, and they lost about 0.015 of likeness.
+Moving the melody to the nearest octave instead (a move from 6 semitones away) gave +0.101 / +0.099 at +11.4 / +12.9
 Whisper points: a re-synthesised octave move costs likeness and words that the filter path keeps.
 With that rule and the voices' former placement, the difference of the two average envelopes
 instead of matched frames (``correction="mean"``) gave +0.101 and +0.097, and matched frames
