@@ -177,7 +177,8 @@ def espeak_ipa(text: str) -> str:
     return " ".join("".join(s) for s in voice.phonemize(text))
 
 
-def synthesize_piper(words: list[list[list[Phone]]], *, length_scale: float = PIPER_LENGTH_SCALE) -> PiperSpeech:
+def synthesize_piper(words: list[list[list[Phone]]], *, length_scale: float = PIPER_LENGTH_SCALE,
+                     end_mark: str = "") -> PiperSpeech:
     """Speak one line given as words → syllables → phones.
 
     Parameters
@@ -186,6 +187,8 @@ def synthesize_piper(words: list[list[list[Phone]]], *, length_scale: float = PI
         The line's words, each a list of syllables, each a list of phones.
     length_scale : float
         Piper's duration scale (> 1 speaks slower).
+    end_mark : str
+        Punctuation spoken after the last word ("?" reads the line as a question), or "".
 
     Returns
     -------
@@ -216,6 +219,10 @@ def synthesize_piper(words: list[list[list[Phone]]], *, length_scale: float = PI
                     owners += [(n_syl, pi)] * (len(id_map[ch]) + len(pad))
                     symbols += [ch] * len(id_map[ch]) + [""] * len(pad)
             n_syl += 1
+    if end_mark in id_map:
+        ids += list(id_map[end_mark]) + pad
+        owners += [None] * (len(id_map[end_mark]) + len(pad))
+        symbols += [end_mark] * len(id_map[end_mark]) + [""] * len(pad)
     ids += list(id_map[EOS])
     owners += [None] * len(id_map[EOS])
     symbols += [EOS] * len(id_map[EOS])

@@ -209,7 +209,7 @@ class WorldSinger(Singer):
         else:
             from .speech import synthesize_piper
 
-            speech = synthesize_piper(phones)
+            speech = synthesize_piper(phones, length_scale=preset.speech_length_scale, end_mark=preset.speech_end_mark)
             stats["speech_s"] += time.perf_counter() - t0
             audio = self._normalise(speech.audio)
             t1 = time.perf_counter()
