@@ -20,8 +20,9 @@ roughness):
   it is sung: slower (> 1), and as a question ("?") rather than a statement. Slowed, the vowels
   need less stretching; as a question, the line does not end in a creak that a long last note
   would stretch into a buzz. Per-line Whisper WER over seven songs, before → after: joe
-  0.155 → 0.092, tenor 0.253 → 0.238, alto 0.178 → 0.150. The soprano and the child do not use
-  it: 0.312 → 0.341 and 0.316 → 0.307 (benchmarks/FINDINGS.md);
+  0.155 → 0.092, tenor 0.253 → 0.238, alto 0.178 → 0.150, soprano (slowed only; 0.341 as a
+  question) 0.312 → 0.270. The child speaks as before: 0.307 slowed as a question, 0.336 slowed
+  only, 0.316 as before (benchmarks/FINDINGS.md);
 - ``roughness_cents`` is a slow random F0 wobble (a rougher, older voice), ``vibrato_rate_hz``
   and ``vibrato_depth_cents`` the vibrato on long notes (the depth reached on notes of 1.5 s+).
 """
@@ -77,7 +78,8 @@ PRESETS: dict[str, VoicePreset] = {
                     formant_ratio_high=1.0, tilt_db_per_octave=-5.0, resonances=((250.0, 4.0),), vibrato_rate_hz=5.5,
                     centre=60, **SLOW_QUESTION),
         VoicePreset("soprano", "female", 60, 79, 1.29, 0.12, "soprano: light, bright, high female voice",
-                    formant_ratio_high=1.43, tilt_db_per_octave=4.0, vibrato_rate_hz=6.0, centre=72),
+                    formant_ratio_high=1.43, tilt_db_per_octave=4.0, vibrato_rate_hz=6.0, centre=72,
+                    speech_length_scale=1.9),
         VoicePreset("child", "child", 62, 79, 1.3, 0.1, "a child's voice: small, soft-edged, little vibrato",
                     formant_ratio_high=1.15, tilt_db_per_octave=-6.0, formant_contrast=1.45,
                     vibrato_depth_cents=20.0, vibrato_rate_hz=6.2, centre=69),
