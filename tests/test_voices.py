@@ -176,9 +176,9 @@ def test_presets_sound_like_different_people(embeddings, excerpt):
 # from the pitch, not the timbre: a held note at 300-500 Hz is heard only at sparse harmonics (joe's own
 # timbre sung 10 semitones higher: line WER 0.09 -> 0.37; alto's timbre at joe's pitch: 0.10). The
 # tenor passes since melodies centre on its tessitura. Over seven whole songs the alto's lines miss
-# 18% of words, the soprano's 31%, the child's 32% (benchmarks/FINDINGS.md); on these excerpts 0.18,
-# 0.50 and 0.45 (the alto passed here before the rhythm kept spoken proportions, which helped it
-# over whole songs).
+# 15% of words, the soprano's 27%, the child's 32% (benchmarks/FINDINGS.md); on these excerpts 0.27,
+# 0.45 and 0.45 (the alto scored 0.18 here before its lines were spoken slowly, which helped it
+# over whole songs: 0.178 -> 0.150).
 NOT_YET_INTELLIGIBLE = {"alto", "soprano", "child"}
 
 
