@@ -24,12 +24,14 @@ the output has the source's rate, length and loudness. Each voiced frame's envel
 half-way (``frame_matching``) towards the mean of its 4 nearest reference frames (compared by
 voice-normalised mel cepstra).
 
-benchmarks/voice_clone.py (full run, 2 songs x 7 references) measures these defaults at +0.098
-speaker similarity, +4.3 points of Whisper and +7.1 of pocketsphinx word error rate; on seven
-other voices (``--references validation``) +0.108, +6.8 and +10.9 (with the rhythm that keeps
-spoken proportions; before it +4.3 / +4.3 Whisper and +9.5 / +13.1 pocketsphinx, the same
-likeness; one validation voice, espeak en+m1, now loses 48 points of Whisper on the male song,
-the rest 0-17). Before the singer gave each harmonic its band of the envelope
+benchmarks/voice_clone.py (full run, 2 songs x 7 references) measures these defaults at +0.109
+speaker similarity, +7.0 points of Whisper (worst +16.7) and +7.8 of pocketsphinx word error
+rate, at 41x real time; on seven other voices (``--references validation``) +0.121, +4.6 (worst
++11.9) and +8.8. That is with the presets' lines spoken slowly before they are sung (the songs'
+own Whisper WER 0.00 / 0.05); before it +0.098 / +0.108, +4.3 / +6.8 Whisper and +7.1 / +10.9
+pocketsphinx, with one validation voice (espeak en+m1) losing 48 points of Whisper on the male
+song; and before the rhythm that keeps spoken proportions +4.3 / +4.3 Whisper and +9.5 / +13.1
+pocketsphinx, the same likeness. Before the singer gave each harmonic its band of the envelope
 (:func:`voice.timbre.harmonic_band_envelope`), the same defaults measured +0.106 / +0.120,
 Whisper +6.8 / +10.7 and pocketsphinx +5.1 / +6.8: the sung alto became easier for pocketsphinx
 (0.83 -> 0.69) while its conversions stayed at 0.81-0.98, and they lost about 0.015 of likeness.
