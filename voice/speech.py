@@ -219,7 +219,7 @@ def synthesize_piper(words: list[list[list[Phone]]], *, length_scale: float = PI
                     owners += [(n_syl, pi)] * (len(id_map[ch]) + len(pad))
                     symbols += [ch] * len(id_map[ch]) + [""] * len(pad)
             n_syl += 1
-    if end_mark in id_map:
+    if end_mark:  # a mark the voice has no symbol for is a KeyError, not silently left out
         ids += list(id_map[end_mark]) + pad
         owners += [None] * (len(id_map[end_mark]) + len(pad))
         symbols += [end_mark] * len(id_map[end_mark]) + [""] * len(pad)
