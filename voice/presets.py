@@ -21,14 +21,14 @@ roughness):
   need less stretching; as a question, the line does not end in a creak that a long last note
   would stretch into a buzz. Per-line Whisper WER over seven songs, before → after: joe
   0.155 → 0.092, tenor 0.253 → 0.238 (0.224 with its 200 Hz band), alto 0.178 → 0.150, soprano
-  (slowed only; 0.341 as a question) 0.312 → 0.270. The child speaks as before: 0.307 slowed as
-  a question, 0.336 slowed only, 0.316 as before (benchmarks/FINDINGS.md);
-- the soprano's breathiness (0.2) is more than its timbre alone asks for: at 450–600 Hz its
-  harmonics are too sparse to trace the first formant, and the breath noise, shaped by the
-  envelope between them, traces it. Seven songs: WER 0.270 (breathiness 0.12) → 0.233, pitch
-  accuracy 0.975 → 0.970 (worst song 0.960). At 0.3 the words gain a little more (0.217 on four
-  songs against 0.228) but dio loses the note on the worst song (0.946). The alto (0.25) and the
-  child (0.3) gained nothing;
+  (slowed only; 0.341 as a question) 0.312 → 0.270 (benchmarks/FINDINGS.md);
+- the soprano's and the child's breathiness (0.2) is more than their timbre alone asks for: at
+  450–600 Hz the harmonics are too sparse to trace the first formant, and the breath noise,
+  shaped by the envelope between them, traces it. Seven songs: soprano WER 0.270 (breathiness
+  0.12) → 0.233, pitch accuracy 0.975 → 0.970 (worst song 0.960); at 0.3 dio loses the note on
+  the worst song (0.946). The child gains only slowed and breathier together: 0.316 → 0.268
+  (slowed alone 0.336, breathier alone 0.308), pitch 0.985 → 0.977. The alto and tenor (about
+  260–330 Hz) gained nothing from breath;
 - ``roughness_cents`` is a slow random F0 wobble (a rougher, older voice), ``vibrato_rate_hz``
   and ``vibrato_depth_cents`` the vibrato on long notes (the depth reached on notes of 1.5 s+).
 """
@@ -86,9 +86,9 @@ PRESETS: dict[str, VoicePreset] = {
         VoicePreset("soprano", "female", 60, 79, 1.29, 0.2, "soprano: light, bright, high female voice",
                     formant_ratio_high=1.43, tilt_db_per_octave=4.0, vibrato_rate_hz=6.0, centre=72,
                     speech_length_scale=1.9),
-        VoicePreset("child", "child", 62, 79, 1.3, 0.1, "a child's voice: small, soft-edged, little vibrato",
+        VoicePreset("child", "child", 62, 79, 1.3, 0.2, "a child's voice: small, soft-edged, little vibrato",
                     formant_ratio_high=1.15, tilt_db_per_octave=-6.0, formant_contrast=1.45,
-                    vibrato_depth_cents=20.0, vibrato_rate_hz=6.2, centre=69),
+                    vibrato_depth_cents=20.0, vibrato_rate_hz=6.2, centre=69, speech_length_scale=1.9),
     )
 }
 DEFAULT_FOR_GENDER = {"male": "joe", "female": "alto", "child": "child", None: "joe", "choir": "alto"}
