@@ -256,7 +256,9 @@ def apply_timbre(sp: np.ndarray, ap: np.ndarray, preset, *, sample_rate: int,
         Which frames are voiced. Given, the tilt, contrast and resonances (the voice quality)
         apply to voiced frames only, faded over 20 ms at the edges; unvoiced consonants keep
         their spectrum (only the formant warp, the length of the vocal tract, applies to them),
-        so fricatives and bursts stay as clear as spoken.
+        so fricatives and bursts stay as clear as spoken. The voice quality keeps the total
+        power of the voiced frames (of all frames when ``voiced`` is not given): it changes the
+        colour, not the level.
 
     Returns
     -------
@@ -269,6 +271,9 @@ def apply_timbre(sp: np.ndarray, ap: np.ndarray, preset, *, sample_rate: int,
     shaped = formant_contrast(shaped, getattr(preset, "formant_contrast", 1.0), sample_rate=sample_rate)
     for centre_hz, gain_db in getattr(preset, "resonances", ()):
         shaped = resonance(shaped, centre_hz, gain_db, sample_rate=sample_rate)
+    if shaped is not sp:  # the voice quality changes the colour, not the level (a bright tilt clipped)
+        rows = np.asarray(voiced, dtype=bool) if voiced is not None and np.any(voiced) else slice(None)
+        shaped = shaped * (sp[rows].sum() / max(float(shaped[rows].sum()), 1e-30))
     if voiced is None or shaped is sp:
         sp = shaped
     else:
