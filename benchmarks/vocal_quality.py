@@ -15,8 +15,9 @@ accompaniment, no mix). Per vocal stem:
 - clicks (unexplained sample steps) and spectral-flux spikes within 10 ms of note/line boundaries.
 
 Then resemblyzer similarity between every pair of voice presets (the first two lines of pop.yaml,
-planned for each preset's range; other pairs of lines; the whole song), each preset's per-line WER, and the singer's wall and CPU time
-for a 3-minute song (the machine is shared: CPU time is the steadier figure).
+planned for each preset's range; other pairs of lines; the whole song), each preset's per-line
+WER, and the singer's wall and CPU time for a 3-minute song (the machine is shared: CPU time is
+the steadier figure).
 
 Run: .venv/bin/python benchmarks/vocal_quality.py [--only pop,waltz] [--out DIR] [--no-asr]
      [--skip voices,speed] [--only-voices [joe,alto]]
