@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from representations.audio import Audio, StemSet
+from representations.dsp import limiter_gain
 from representations.errors import AudioInputError
 
 from .base import MIXERS, Mixer, MixParams, MixResult
@@ -155,22 +156,6 @@ def _true_peak_near(samples: np.ndarray, estimate: np.ndarray, level: float, *, 
         env = true_peak_envelope(samples[lo:hi])
         peak = max(peak, float(env[a - lo:b - lo].max()))
     return peak
-
-
-def limiter_gain(envelope: np.ndarray, sample_rate: int, *, ceiling_db: float, window_s: float = 0.01) -> np.ndarray:
-    """Gain curve of a look-ahead limiter that keeps ``envelope * gain`` at or below
-    ``ceiling_db``: the needed gain, held by a minimum filter over ±``window_s`` and smoothed by
-    a moving average over ``window_s`` (so it has reached its value at each peak and recovers
-    smoothly). Shape ``(n_samples,)``, values in (0, 1]."""
-    from representations.dsp import minimum_filter1d, uniform_filter1d
-
-    ceiling = 10 ** (ceiling_db / 20)
-    need = np.minimum(1.0, ceiling / np.maximum(envelope.astype(np.float64), 1e-12))
-    if need.min() >= 1.0:
-        return np.ones(len(envelope))
-    w = max(3, int(window_s * sample_rate) | 1)
-    held = minimum_filter1d(need, 2 * w + 1)
-    return np.minimum(uniform_filter1d(held, w), 1.0)
 
 
 @MIXERS.register("master")

@@ -137,3 +137,17 @@ def uniform_filter1d(x: np.ndarray, size: int) -> np.ndarray:
     w = size // 2
     c = np.concatenate([[0.0], np.cumsum(_edge_padded(x, w, w))])
     return (c[size:] - c[:-size]) / size
+
+
+def limiter_gain(envelope: np.ndarray, sample_rate: int, *, ceiling_db: float, window_s: float = 0.01) -> np.ndarray:
+    """Gain curve of a look-ahead limiter that keeps ``envelope * gain`` at or below
+    ``ceiling_db``: the needed gain, held by a minimum filter over ±``window_s`` and smoothed by
+    a moving average over ``window_s`` (so it has reached its value at each peak and recovers
+    smoothly). Shape ``(n_samples,)``, values in (0, 1]."""
+    ceiling = 10 ** (ceiling_db / 20)
+    need = np.minimum(1.0, ceiling / np.maximum(envelope.astype(np.float64), 1e-12))
+    if need.min() >= 1.0:
+        return np.ones(len(envelope))
+    w = max(3, int(window_s * sample_rate) | 1)
+    held = minimum_filter1d(need, 2 * w + 1)
+    return np.minimum(uniform_filter1d(held, w), 1.0)

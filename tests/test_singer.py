@@ -222,6 +222,26 @@ def test_deterministic(singer):
     assert first.samples.tobytes() == second.samples.tobytes()
 
 
+def test_loud_notes_are_limited_not_clipped(monkeypatch):
+    """The singer holds its output's peaks below PEAK_CEILING_DB. The staccato lines sung by the
+    soprano peak at -5 dBFS; spoken 6 dB hotter they would pass full scale, but come out at the
+    ceiling, with the limiter turning down only the loudest parts: the median sounding sample
+    rises 5.8 dB (measured) and four in five samples rise the full 6 dB."""
+    import voice.world_singer as ws
+
+    score = vocal_score_from_leadsheet(staccato_sheet(), voice="soprano")
+    usual = ws.WorldSinger().sing(score).mono()
+    monkeypatch.setattr(ws, "SPEECH_RMS_DBFS", ws.SPEECH_RMS_DBFS + 6.0)
+    hot = ws.WorldSinger().sing(score).mono()
+    assert np.abs(usual).max() * 10 ** (6 / 20) > 1.05  # it would have clipped
+    assert np.abs(hot).max() <= 10 ** (ws.PEAK_CEILING_DB / 20) + 0.005
+    sounding = np.abs(usual) > 1e-3
+    rise_db = 20 * np.log10(np.median(np.abs(hot[sounding])) / np.median(np.abs(usual[sounding])))
+    assert 5.0 <= rise_db <= 6.1, rise_db
+    untouched = np.abs(hot[sounding]) >= 0.99 * 10 ** (6 / 20) * np.abs(usual[sounding])
+    assert untouched.mean() >= 0.75, untouched.mean()
+
+
 @pytest.mark.parametrize("aligner", ["pocketsphinx", "proportional"])
 def test_staccato_every_syllable_once_and_presets(aligner):
     from voice.world_singer import WorldSinger

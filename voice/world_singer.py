@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from representations.audio import Audio
+from representations.dsp import limiter_gain
 from representations.errors import SpecError
 from representations.vocal_score import VocalNote, VocalScore
 
@@ -40,6 +41,7 @@ FADE_OUT_S = 0.02
 MAX_VOWEL_BOOST_DB = 9.0
 RESAMPLE_MARGIN = 64  # samples of silence kept around the sung span when resampling (filter support: 10)
 ALIGNERS = ("auto", "piper", "pocketsphinx", "proportional")
+PEAK_CEILING_DB = -1.0  # the sung output's peaks are held below this (a high, bright note can reach full scale)
 CONSONANT_BOOST_DB = 3.0  # consonants are sung this much louder than spoken, relative to vowels
 
 
@@ -152,6 +154,7 @@ class WorldSinger(Singer):
             lo = max(0, int(sounding[0]) - RESAMPLE_MARGIN)
             hi = min(len(out), int(sounding[-1]) + 1 + RESAMPLE_MARGIN)
             part = resample_poly(out[lo:hi], up, 1)[: max(0, n_out - lo * up)]
+            part *= limiter_gain(np.abs(part), self.sample_rate, ceiling_db=PEAK_CEILING_DB)
             y[lo * up: lo * up + len(part)] = part
         stats["resample_s"] = time.perf_counter() - t0
         self.last_stats = stats
