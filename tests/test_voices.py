@@ -206,7 +206,7 @@ def test_presets_sing_at_one_level_without_clipping(sung):
 # from the pitch, not the timbre: a held note at 300-500 Hz is heard only at sparse harmonics (joe's own
 # timbre sung 10 semitones higher: line WER 0.09 -> 0.37; alto's timbre at joe's pitch: 0.10). The
 # tenor passes since melodies centre on its tessitura. Over seven whole songs the alto's lines miss
-# 15% of words, the soprano's 23%, the child's 22% (benchmarks/FINDINGS.md); on these excerpts 0.27,
+# 15% of words, the soprano's 24%, the child's 22% (benchmarks/FINDINGS.md); on these excerpts 0.27,
 # 0.45 and 0.23 (the alto scored 0.18 here before its lines were spoken slowly, which helped it
 # over whole songs: 0.178 -> 0.150).
 NOT_YET_INTELLIGIBLE = {"alto", "soprano", "child"}
