@@ -121,8 +121,6 @@ def test_apply_timbre_of_every_preset_keeps_shapes_and_ranges():
 
 
 def test_apply_timbre_changes_colour_not_level():
-    from voice.timbre import warp_envelope_curve
-
     sp = np.tile(peak_envelope(700.0, 1200.0, 2600.0)[0] + 1e-4, (40, 1))
     voiced = np.arange(40) < 20
     for p in PRESETS.values():
