@@ -13,7 +13,7 @@ import unicodedata
 from representations.errors import SpecError
 from representations.leadsheet import Syllable
 
-VALID_TEXT = "letters, digits, Chinese characters, punctuation"
+VALID_TEXT = "Latin letters, digits 0-9, Chinese characters, punctuation"
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3007\uf900-\ufaff]")
 # symbols that are punctuation in lyrics (stripped) and symbols that are read as words
 _SOFT_SYMBOLS = set("~～`´^|¦…·・‧")

@@ -3,11 +3,12 @@
 Readings come from ``pypinyin`` on whole runs of characters, so phrase context picks the
 reading of characters with several (还有 hái / 还书 huán, 长大 zhǎng / 长江 cháng, 音乐 yuè /
 快乐 lè, 重要 zhòng / 重新 chóng); ``CONTEXT_READINGS`` fixes the readings its phrase table
-misses in lyrics (还钱 huán, 睡不着觉 zháo jiào, 很长 cháng, 弹琴 tán, 重来 chóng) and 地 after
-an adverb or a doubled character is the particle de (慢慢地). Tones are kept for the speech
-engine; the melody decides the sung pitch. Phonemes are ``(initial, final+tone)`` with the tone as a
-digit 1-5 (5 = neutral), e.g. ``("zh", "ong1")``; a syllable without initial has just the
-final (``("ai4",)``). Initial and final concatenate to the pinyin syllable (``"zhong1"``).
+misses in lyrics (还钱 / 还了 huán, 你得走 děi, 猜中了 zhòng, 一曲 qǔ, 睡不着觉 zháo jiào,
+很长 cháng, 弹琴 tán, 重来 chóng) and 地 after an adverb or a doubled character is the
+particle de (慢慢地). Tones are kept for the speech engine; the melody decides the sung pitch.
+Phonemes are ``(initial, final+tone)`` with the tone as a digit 1-5 (5 = neutral), e.g.
+``("zh", "ong1")``; a syllable without initial has just the final (``("ai4",)``). Initial and
+final concatenate to the pinyin syllable (``"zhong1"``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ ERHUA_WORDS = frozenset("这儿 那儿 哪儿 点儿 会儿 玩儿 事儿 花儿
                         "块儿 个儿 头儿 片儿 圈儿 眼儿 面儿 曲儿 调儿 馅儿 盖儿 趣儿 角儿 天儿".split())
 # readings pypinyin's phrase table gets wrong in lyrics: (pattern, {offset in the match: (initial, final)})
 CONTEXT_READINGS = [(re.compile(p), r) for p, r in (
-    ("还(?=[钱债书给清款])|(?<=[我来要想])还(?=你)", {0: ("h", "uan2")}),
+    ("还(?=[钱债书给清款])|(?<=[我来要想])还(?=你)|还(?=了(?![得解]))", {0: ("h", "uan2")}),
+    # 得 "must" before a verb, after its subject or an adverb (你得走, 还得努力; not 得到)
+    ("(?<=[我你他她它们就还都也总])得(?=[走去做说要回离赶跟学先再努面承放等])", {0: ("d", "ei3")}),
+    ("(?<=[猜射选看打击])中|(?<![心空家梦手眼水雨风雾怀之其途])中(?=[了奖毒])", {0: ("zh", "ong4")}),
+    ("(?<=[一首奏唱支])曲(?![折线径])|曲(?=终)", {0: ("q", "u3")}),
     ("睡不着|找不着", {2: ("zh", "ao2")}),
     ("(?<=[睡着好午])觉", {0: ("j", "iao4")}),
     ("(?<=[很太多好最更真么])长(?![大辈官])", {0: ("ch", "ang2")}),
