@@ -181,6 +181,10 @@ def test_planner_names_the_lyric_line_of_an_unsayable_character():
 def test_accents_and_symbols_are_sayable():
     assert _texts(syllabify_line("café & me", "en")) == ["ca", "fé", "and", "me"]
     assert syllabify_line("...!?", "en") == []
+    # letters NFKD cannot take apart (ß, ø, Ł) are read as their ASCII spelling, not dropped
+    assert syllabify_line("straße", "en")[-1].phonemes[-1] == "S"
+    assert "".join(p for s in syllabify_line("Łodz", "en") for p in s.phonemes).startswith("L")
+    assert len(syllabify_line("smørrebrød", "en")) == 3
 
 
 def test_dictionary_lookup_finds_every_entry():
