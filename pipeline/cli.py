@@ -26,7 +26,9 @@ def slug(text: str) -> str:
 def load_spec(path: str, args):
     """A spec (:class:`pipeline.spec.SongSpec`) from YAML, or a spec around a MusicXML lead sheet;
     command-line options override."""
-    from .spec import SongSpec
+    from pydantic import ValidationError
+
+    from .spec import SongSpec, explain_error
 
     p = Path(path)
     if p.suffix.lower() in MUSICXML_SUFFIXES:
@@ -44,8 +46,10 @@ def load_spec(path: str, args):
     if overrides:
         try:
             spec = SongSpec.model_validate(spec.model_dump() | overrides)
-        except Exception as e:  # pydantic ValidationError: report the option
-            raise SongwrightError(f"command line: {', '.join(overrides)}: {str(e).splitlines()[-1].strip()}") from None
+        except ValidationError as e:  # report the option
+            err = e.errors()[0]
+            top = str(err["loc"][0]) if err["loc"] else ""
+            raise SongwrightError(f"command line: --{top.replace('_', '-')}: {explain_error(err, top)}") from None
     return spec
 
 

@@ -154,6 +154,18 @@ class SongSpec(BaseModel):
                 raise ValueError(f"meter {v} is not supported (valid: 4/4, 3/4, 6/8, 2/4, 12/8)")
         return v
 
+    @field_validator("voice")
+    @classmethod
+    def _voice(cls, v):
+        if v is not None:
+            from voice.presets import PRESETS
+
+            name = v.strip().lower()
+            if name not in PRESETS:
+                raise ValueError("not a voice preset")
+            return name
+        return v
+
     # ---- derived ------------------------------------------------------------------------------
     def lyric_sections(self) -> list[LyricSection]:
         return parse_lyrics(self.lyrics, where=self.source, first_line=self.lyrics_first_line)
@@ -219,7 +231,7 @@ class SongSpec(BaseModel):
             field = ".".join(str(x) for x in err["loc"]) or "spec"
             top = str(err["loc"][0]) if err["loc"] else ""
             line = lines.get(top, (1,))[0]
-            msg = _explain(err, top)
+            msg = explain_error(err, top)
             raise SpecError(f"{source}:{line}: {field}: {msg}") from None
         sections = spec.lyric_sections()  # lyric tags are checked now, with file lines
         n_lines = sum(len(sec.lines) for sec in sections)
@@ -239,7 +251,13 @@ class SongSpec(BaseModel):
 _FIELDS = [n for n in SongSpec.model_fields if n not in ("source", "lyrics_first_line")]
 
 
-def _explain(err: dict, top: str) -> str:
+def _voice_names() -> list[str]:
+    from voice.presets import PRESETS
+
+    return list(PRESETS)
+
+
+def explain_error(err: dict, top: str) -> str:
     if err["type"] == "extra_forbidden":
         return f"unknown field (valid: {', '.join(_FIELDS)}; 'style' is an alias of 'tags')"
     got = err.get("input")
@@ -254,6 +272,7 @@ def _explain(err: dict, top: str) -> str:
         "tags": "text or a list of text",
         "key": "e.g. 'G major', 'E minor'",
         "meter": "4/4, 3/4, 6/8, 2/4 or 12/8",
+        "voice": ", ".join(_voice_names()),
     }
     hint = hints.get(top)
     return f"{msg}, got {got_s}" + (f" (valid: {hint})" if hint and "valid" not in msg else "")

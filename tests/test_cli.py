@@ -47,7 +47,21 @@ def test_missing_file_and_unknown_voice(tmp_path):
     spec = tmp_path / "v.yaml"
     spec.write_text("title: V\nvoice: darth\nlyrics: hello world\n")
     r = run("validate", str(spec))
-    assert r.returncode == 2 and "unknown preset 'darth'" in r.stderr and "joe" in r.stderr
+    assert r.returncode == 2
+    assert r.stderr.strip() == (f"songwright: error: {spec}:2: voice: not a voice preset, got 'darth' "
+                                "(valid: joe, tenor, alto, soprano, child)")
+
+
+def test_bad_command_line_options_name_the_option(tmp_path):
+    spec = tmp_path / "v.yaml"
+    spec.write_text("title: V\nlyrics: hello world\n")
+    out = tmp_path / "out"
+    for option, value, message in (("--voice", "darth", "not a voice preset, got 'darth' (valid: joe,"),
+                                   ("--seed", "-5", "greater than or equal to 0, got -5 (valid: an integer")):
+        r = run("render", str(spec), option, value, "-o", str(out))
+        assert r.returncode == 2 and not out.exists()
+        assert r.stderr.startswith(f"songwright: error: command line: {option}: ") and message in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
 
 
 def test_voices_lists_presets_with_ranges():
