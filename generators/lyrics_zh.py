@@ -3,12 +3,12 @@
 Readings come from ``pypinyin`` on whole runs of characters, so phrase context picks the
 reading of characters with several (还有 hái / 还书 huán, 长大 zhǎng / 长江 cháng, 音乐 yuè /
 快乐 lè, 重要 zhòng / 重新 chóng); ``CONTEXT_READINGS`` fixes the readings its phrase table
-misses in lyrics (还钱 / 还了 huán, 你得走 děi, 猜中了 zhòng, 一曲 qǔ, 睡不着觉 zháo jiào,
-很长 cháng, 弹琴 tán, 重来 chóng) and 地 after an adverb or a doubled character is the
-particle de (慢慢地). Tones are kept for the speech engine; the melody decides the sung pitch.
-Phonemes are ``(initial, final+tone)`` with the tone as a digit 1-5 (5 = neutral), e.g.
-``("zh", "ong1")``; a syllable without initial has just the final (``("ai4",)``). Initial and
-final concatenate to the pinyin syllable (``"zhong1"``).
+misses in lyrics (还钱 / 还了 huán, 你得走 děi, 猜中了 zhòng, 一曲 qǔ, 重重的 zhòng, 落下 luò,
+一行泪 háng, 睡不着觉 zháo jiào, 很长 cháng, 弹琴 tán, 重来 chóng) and 地 after an adverb or a
+doubled character is the particle de (慢慢地). Tones are kept for the speech engine; the melody
+decides the sung pitch. Phonemes are ``(initial, final+tone)`` with the tone as a digit 1-5
+(5 = neutral), e.g. ``("zh", "ong1")``; a syllable without initial has just the final
+(``("ai4",)``). Initial and final concatenate to the pinyin syllable (``"zhong1"``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ CONTEXT_READINGS = [(re.compile(p), r) for p, r in (
     ("(?<=[我你他她它们就还都也总])得(?=[走去做说要回离赶跟学先再努面承放等])", {0: ("d", "ei3")}),
     ("(?<=[猜射选看打击])中|(?<![心空家梦手眼水雨风雾怀之其途])中(?=[了奖毒])", {0: ("zh", "ong4")}),
     ("(?<=[一首奏唱支])曲(?![折线径])|曲(?=终)", {0: ("q", "u3")}),
+    ("重重(?=[的地])", {0: ("zh", "ong4"), 1: ("zh", "ong4")}),  # heavily (困难重重 stays chóng)
+    ("落(?=下)", {0: ("l", "uo4")}),  # 泪落下 luò, not là (left behind)
+    ("(?<=[一二两三几千万数])行(?=[泪诗字])", {0: ("h", "ang2")}),  # 一行泪 háng (一行人 stays xíng)
     ("睡不着|找不着", {2: ("zh", "ao2")}),
     ("(?<=[睡着好午])觉", {0: ("j", "iao4")}),
     ("(?<=[很太多好最更真么])长(?![大辈官])", {0: ("ch", "ang2")}),

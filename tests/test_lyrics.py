@@ -121,6 +121,8 @@ def test_mandarin_polyphones_read_by_phrase(line, char, reading):
     ("还得努力", "hai2 dei3 nu3 li4"), ("我得到了", "wo3 de2 dao4 le5"),
     ("猜中了你的心", "cai1 zhong4 le5 ni3 de5 xin1"), ("在我心中", "zai4 wo3 xin1 zhong1"),
     ("弹奏一曲", "tan2 zou4 yi1 qu3"), ("弯弯曲曲", "wan1 wan1 qu1 qu1"),
+    ("重重的心", "zhong4 zhong4 de5 xin1"), ("眼泪落下", "yan3 lei4 luo4 xia4"),
+    ("一行泪", "yi1 hang2 lei4"), ("一行人", "yi1 xing2 ren2"),
 ])
 def test_mandarin_lines_phoneme_sequences(line, expected):
     sylls = syllabify_line_zh(line)
