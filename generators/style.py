@@ -65,6 +65,14 @@ _add("vocal", "female", "female vocals", "female vocal", "female voice", "female
 _add("vocal", "male", "male vocals", "male vocal", "male voice", "male", "man", "男声", "男")
 _add("vocal", "child", "children's vocals", "child vocals", "child", "kids", "童声")
 _add("vocal", "choir", "choir", "合唱")
+# voice types name a preset (voice.presets): "soprano vocals" is sung by the soprano, 男高音 by the tenor
+VOICE_TYPES = ("soprano", "alto", "tenor", "joe")
+_add("vocal", "soprano", "soprano", "soprano vocals", "soprano voice", "女高音")
+_add("vocal", "alto", "alto", "alto vocals", "alto voice", "mezzo", "mezzo-soprano", "contralto", "女中音", "女低音")
+_add("vocal", "tenor", "tenor", "tenor vocals", "tenor voice", "男高音")
+_add("vocal", "joe", "baritone", "baritone vocals", "baritone voice", "bass vocals", "bass voice", "男中音", "男低音")
+_add("instrument", "saxophone", "soprano sax", "alto sax", "tenor sax", "baritone sax", "soprano saxophone",
+     "alto saxophone", "tenor saxophone", "baritone saxophone")
 _add("harmony", "yes", "harmonies", "harmony", "backing vocals", "和声")
 _add("instrumental", "yes", "instrumental", "no vocals", "纯音乐", "器乐")
 
@@ -125,7 +133,7 @@ class Style:
     mood: str | None = None
     tempo_word: str | None = None
     tempo_bpm: float | None = None
-    vocal: str | None = None
+    vocal: str | None = None  # female, male, child, choir, or a voice preset a voice type names (soprano, ...)
     instruments: list[str] = field(default_factory=list)
     harmonies: bool = False
     instrumental: bool = False
@@ -205,8 +213,8 @@ def parse_style(tags: str | list[str] | None) -> Style:
             elif attr == "vocal":
                 if value == "choir":
                     style.harmonies = True
-                if style.vocal is None or value != "choir":
-                    style.vocal = value
+                if style.vocal is None or (value != "choir" and style.vocal not in VOICE_TYPES):
+                    style.vocal = value  # a voice type (soprano) is not undone by a gender (female vocals)
             elif getattr(style, attr if attr != "tempo" else "tempo_word") is None:
                 setattr(style, attr if attr != "tempo" else "tempo_word", value)
         if not matched and not m:

@@ -52,6 +52,16 @@ def test_tags_choose_the_voice(tags, gender):
     assert resolve_voice(None, parse_style(tags).vocal).gender == gender
 
 
+@pytest.mark.parametrize("tags, preset", [
+    ("pop, soprano vocals", "soprano"), ("女高音, 钢琴", "soprano"), ("ballad, tenor", "tenor"), ("男高音", "tenor"),
+    ("mezzo-soprano", "alto"), ("女中音", "alto"), ("baritone, piano", "joe"), ("男低音", "joe"),
+    ("soprano, female vocals", "soprano"),  # the voice type is not undone by the gender after it
+    ("jazz, tenor sax, female vocals", "alto"), ("alto sax", "joe"),  # a saxophone is an instrument
+])
+def test_voice_types_in_the_tags_choose_the_preset(tags, preset):
+    assert resolve_voice(None, parse_style(tags).vocal).name == preset
+
+
 def test_a_named_preset_wins_and_an_unknown_one_is_an_error():
     assert resolve_voice("soprano", "male").name == "soprano"
     with pytest.raises(SpecError, match="valid: joe, tenor, alto, soprano, child"):

@@ -98,7 +98,10 @@ DEFAULT_FOR_GENDER = {"male": "joe", "female": "alto", "child": "child", None: "
 
 
 def resolve_voice(name: str | None, gender: str | None = None) -> VoicePreset:
-    """The preset named ``name``, else the default one for ``gender`` (from the style tags)."""
+    """The preset named ``name``, else the one the style tags ask for: ``gender`` is a gender
+    (its default preset) or a preset a voice type named ("soprano", 男高音 → "tenor")."""
+    if not name and gender in PRESETS:
+        name = gender
     if name:
         try:
             return PRESETS[name]
