@@ -71,6 +71,9 @@ _add("vocal", "soprano", "soprano", "soprano vocals", "soprano voice", "女高�
 _add("vocal", "alto", "alto", "alto vocals", "alto voice", "mezzo", "mezzo-soprano", "contralto", "女中音", "女低音")
 _add("vocal", "tenor", "tenor", "tenor vocals", "tenor voice", "男高音")
 _add("vocal", "joe", "baritone", "baritone vocals", "baritone voice", "bass vocals", "bass voice", "男中音", "男低音")
+_add("vocal", "child", "little girl", "little boy", "小女孩", "小男孩", "儿童")
+_add("vocal", "soprano", "girl", "girl vocals", "girl voice", "女孩", "少女")  # young: light and high
+_add("vocal", "tenor", "boy", "boy vocals", "boy voice", "男孩", "少年")
 _add("instrument", "saxophone", "soprano sax", "alto sax", "tenor sax", "baritone sax", "soprano saxophone",
      "alto saxophone", "tenor saxophone", "baritone saxophone")
 _add("harmony", "yes", "harmonies", "harmony", "backing vocals", "和声")

@@ -57,6 +57,7 @@ def test_tags_choose_the_voice(tags, gender):
     ("mezzo-soprano", "alto"), ("女中音", "alto"), ("baritone, piano", "joe"), ("男低音", "joe"),
     ("soprano, female vocals", "soprano"),  # the voice type is not undone by the gender after it
     ("jazz, tenor sax, female vocals", "alto"), ("alto sax", "joe"),  # a saxophone is an instrument
+    ("girl vocals", "soprano"), ("少女", "soprano"), ("boy vocals", "tenor"), ("little girl", "child"),
 ])
 def test_voice_types_in_the_tags_choose_the_preset(tags, preset):
     assert resolve_voice(None, parse_style(tags).vocal).name == preset
