@@ -139,6 +139,7 @@ class Style:
     vocal: str | None = None  # female, male, child, choir, or a voice preset a voice type names (soprano, ...)
     instruments: list[str] = field(default_factory=list)
     harmonies: bool = False
+    choir: bool = False  # backing voices sing every line, not the choruses only
     instrumental: bool = False
     genre_said: bool = False
     unknown: list[str] = field(default_factory=list)
@@ -215,7 +216,7 @@ def parse_style(tags: str | list[str] | None) -> Style:
                 style.instrumental = True
             elif attr == "vocal":
                 if value == "choir":
-                    style.harmonies = True
+                    style.harmonies = style.choir = True
                 if style.vocal is None or (value != "choir" and style.vocal not in VOICE_TYPES):
                     style.vocal = value  # a voice type (soprano) is not undone by a gender (female vocals)
             elif getattr(style, attr if attr != "tempo" else "tempo_word") is None:

@@ -180,6 +180,9 @@ def test_harmony_tags():
     sheet, lead = _planned("choir, 合唱")
     _, harmony = harmony_scores(lead, sheet)
     assert len(harmony.notes) == len(lead.notes)  # a choir sings everywhere
+    sheet, lead = _planned("male vocals, choir")  # whatever voice leads it
+    _, harmony = harmony_scores(lead, sheet)
+    assert lead.voice == "joe" and len(harmony.notes) == len(lead.notes)
     sheet, lead = _planned("流行, 男声, 和声")
     double, _ = harmony_scores(lead, sheet)
     assert lead.voice == "joe" and double.voice == "tenor"

@@ -57,7 +57,7 @@ def harmony_scores(vocal_score: VocalScore, lead_sheet: LeadSheet, *, everywhere
 
     style = parse_style(lead_sheet.style_tags)
     if everywhere is None:
-        everywhere = style.vocal == "choir"
+        everywhere = style.choir
     if not (style.harmonies or everywhere):
         return []
     lead_preset = resolve_voice(None if vocal_score.voice in ("", "default", None) else vocal_score.voice)
