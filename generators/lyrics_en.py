@@ -26,9 +26,9 @@ _TOKEN = re.compile(r"(\d+(?:\.\d+)?)(st|nd|rd|th)?|('?[^\W\d_]+(?:'[^\W\d_]+)*'
 
 
 # Latin letters that NFKD does not take apart into an ASCII letter and a mark (they were dropped)
-LATIN_LETTERS_AS_ASCII = str.maketrans({"ß": "ss", "ẞ": "SS", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe",
-                                        "Œ": "OE", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th",
-                                        "ð": "th", "Ð": "Th", "ı": "i", "ħ": "h", "ŋ": "ng"})
+LATIN_LETTERS_AS_ASCII = str.maketrans({
+    "ß": "ss", "ẞ": "SS", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L",
+    "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th", "ð": "th", "Ð": "Th", "ı": "i", "ħ": "h", "ŋ": "ng"})
 
 
 def _is_vowel(phone: str) -> bool:
@@ -132,7 +132,8 @@ def word_syllables(word: str) -> list[tuple[str, tuple[str, ...], int]]:
 
     The written pieces concatenate to ``word``; phonemes are ARPAbet with stress digits.
     """
-    ascii_word = unicodedata.normalize("NFKD", word.translate(LATIN_LETTERS_AS_ASCII)).encode("ascii", "ignore").decode()
+    ascii_word = unicodedata.normalize("NFKD", word.translate(LATIN_LETTERS_AS_ASCII))
+    ascii_word = ascii_word.encode("ascii", "ignore").decode()
     phones = _dictionary(ascii_word.lower()) if ascii_word else None
     if phones is None:
         guessed = letters_to_sound(ascii_word or word)

@@ -158,12 +158,9 @@ class SongSpec(BaseModel):
     @classmethod
     def _voice(cls, v):
         if v is not None:
-            from voice.presets import PRESETS
-
-            name = v.strip().lower()
-            if name not in PRESETS:
+            v = v.strip().lower()
+            if v not in _voice_names():
                 raise ValueError("not a voice preset")
-            return name
         return v
 
     # ---- derived ------------------------------------------------------------------------------
