@@ -37,10 +37,29 @@ def fill_syllables(lead_sheet: LeadSheet) -> LeadSheet:
     return replace(lead_sheet, lyrics=lines)
 
 
+def octave_for_voice(pitches: list[int], low: int, high: int, centre: int | None) -> int:
+    """Semitones, a multiple of 12 (at most two octaves), to move a melody so a voice with range
+    ``low``-``high`` sings it: the octave with the fewest notes outside the range, then the one
+    whose median lies nearest ``centre``, then the melody as written. A tune written in the
+    treble clef is sung an octave lower by a baritone, as singers read it."""
+    if not pitches:
+        return 0
+    median = sorted(pitches)[len(pitches) // 2]
+    target = centre if centre is not None else (low + high) / 2
+
+    def cost(shift: int) -> tuple:
+        outside = sum(not low <= p + shift <= high for p in pitches)
+        return outside, abs(median + shift - target), abs(shift)
+
+    return min(range(-24, 25, 12), key=cost)
+
+
 def lead_sheet_from_file(spec) -> LeadSheet:
-    """Read ``spec.leadsheet`` (MusicXML) and apply the spec's title, tags and tempo over it."""
+    """Read ``spec.leadsheet`` (MusicXML) and apply the spec's title, tags and tempo over it; the
+    melody moves by whole octaves into the range of the voice that sings it (:func:`octave_for_voice`)."""
     from representations.musicxml import read_musicxml
-    from generators.style import tag_list
+    from generators.style import parse_style, tag_list
+    from voice.presets import resolve_voice
 
     path = Path(spec.leadsheet)
     if not path.is_file():
@@ -53,4 +72,9 @@ def lead_sheet_from_file(spec) -> LeadSheet:
         changes["style_tags"] = tag_list(spec.tags)
     if spec.tempo:
         changes["tempo_bpm"] = float(spec.tempo)
-    return fill_syllables(replace(sheet, **changes))
+    sheet = replace(sheet, **changes)
+    voice = resolve_voice(spec.voice, parse_style(sheet.style_tags).vocal)
+    shift = octave_for_voice([n.pitch for n in sheet.sung_notes()], voice.low, voice.high, voice.centre)
+    if shift:
+        sheet = replace(sheet, melody=[replace(n, pitch=n.pitch + shift) for n in sheet.melody])
+    return fill_syllables(sheet)
