@@ -43,6 +43,8 @@ CONTEXT_READINGS = [(re.compile(p), r) for p, r in (
 # adverbs that take 地 (de, "-ly") before a verb; a doubled character before 地 does too (慢慢地)
 ADVERBS_DE = frozenset("安静 温柔 默默 努力 不停 拼命 认真 勇敢 疯狂 自由 大声 用力 小心 轻声 "
                        "静静 悄悄 轻轻 深深 紧紧 渐渐 远远 偷偷 狠狠 傻傻 缓缓 淡淡 久久 慢慢 好好 一步步 一次次".split())
+# measure words before which 2 is read 两 (两个人, 两点), not 二
+MEASURE_WORDS = "个只次天年位把张条件首本支岁点双对种场颗句步片朵"
 _RUN = re.compile(r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\u3007\uf900-\ufaff]+)|(?P<latin>[^\W\d_]+(?:'[^\W\d_]+)*)")
 
 
@@ -108,6 +110,16 @@ def _han_syllables(run: str, first_word: int) -> tuple[list[Syllable], int]:
     return sylls, word_index
 
 
+def _numbers_zh(text: str) -> str:
+    """Digits read as Chinese numerals the way they are said: 100% → 百分之一百, a year digit by
+    digit (2024年 → 二零二四年), 2 before a measure word → 两 (两个), others by
+    :func:`~generators.lyrics_numbers.number_zh`."""
+    text = re.sub(r"(\d+)\s*[%％]", lambda m: "百分之" + number_zh(m.group(1)), text)
+    text = re.sub(r"(?<!\d)(\d{4})(?=\s*年)", lambda m: "".join(number_zh(d) for d in m.group(1)), text)
+    text = re.sub(rf"(?<![\d第])2(?=\s*[{MEASURE_WORDS}])", "两", text)  # 第2次 stays 第二次
+    return re.sub(r"\d+", lambda m: number_zh(m.group(0)), text)
+
+
 def syllabify_line_zh(text: str) -> list[Syllable]:
     """Split a Mandarin lyric line into sung syllables, one per Chinese character.
 
@@ -122,7 +134,7 @@ def syllabify_line_zh(text: str) -> list[Syllable]:
     from .lyrics_en import syllabify_line_en
 
     text = normalize_text(text)
-    text = re.sub(r"\d+", lambda m: number_zh(m.group(0)), text)
+    text = _numbers_zh(text)
     for sym, spoken in SPOKEN_SYMBOLS_ZH.items():
         text = text.replace(sym, spoken)
     out: list[Syllable] = []

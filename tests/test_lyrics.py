@@ -84,6 +84,14 @@ def test_numbers_are_read_out():
     assert number_zh("21") == "二十一" and number_zh("105") == "一百零五" and number_zh("10") == "十"
 
 
+@pytest.mark.parametrize("line, said", [
+    ("2024年的夏天", "二零二四年的夏天"), ("我有2个梦想", "我有两个梦想"), ("第2次", "第二次"),
+    ("100%的爱", "百分之一百的爱"), ("12个月", "十二个月"), ("我今年18岁", "我今年十八岁"),
+])
+def test_mandarin_numbers_are_read_as_said(line, said):
+    assert "".join(s.text for s in syllabify_line_zh(line)) == said
+
+
 @pytest.mark.parametrize("line, char, reading", [
     ("我还有你", "还", ("h", "ai2")), ("我去还书", "还", ("h", "uan2")),
     ("我们长大了", "长", ("zh", "ang3")), ("长江的水", "长", ("ch", "ang2")),
