@@ -131,6 +131,7 @@ def test_mandarin_polyphones_read_by_phrase(line, char, reading):
     ("弹奏一曲", "tan2 zou4 yi1 qu3"), ("弯弯曲曲", "wan1 wan1 qu1 qu1"),
     ("重重的心", "zhong4 zhong4 de5 xin1"), ("眼泪落下", "yan3 lei4 luo4 xia4"),
     ("一行泪", "yi1 hang2 lei4"), ("一行人", "yi1 xing2 ren2"),
+    ("露出笑容", "lou4 chu1 xiao4 rong2"), ("清晨的露水", "qing1 chen2 de5 lu4 shui3"),
 ])
 def test_mandarin_lines_phoneme_sequences(line, expected):
     sylls = syllabify_line_zh(line)
