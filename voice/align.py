@@ -22,10 +22,11 @@ PhoneSpans = list[list[tuple[float, float]]]  # per syllable, per phone: (start_
 
 FRAME_S = 0.01
 VOWEL_TAIL_DB = 15.0  # a vowel ends where it has faded this far below its peak
+SILENT_TAIL_DB = 30.0  # a syllable ends where it has faded this far below its peak (Kokoro's pauses)
 VOWEL_LEVEL_DB = 12.0  # a Mandarin final starts within this many dB of the syllable's loudest frame
-VOICED_CONSONANT_SYMBOLS = set("bdɡvðzʒmnŋlɹwjɾ")
-SONORANT_SYMBOLS = set("mnŋlɹwjɾ")
-VOICELESS_SYMBOLS = set("ptkfsʃθhxç")
+VOICED_CONSONANT_SYMBOLS = set("bdɡvðzʒmnŋlɹwjɾɻɥ")
+SONORANT_SYMBOLS = set("mnŋlɹwjɾɻɥ")
+VOICELESS_SYMBOLS = set("ptkfsʃθhxçɕʂʦʨꭧʰ")  # with Mandarin's (Kokoro's symbols)
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,30 @@ def trim_vowel_tails(timings: list[SyllableTiming], levels_db: np.ndarray, *, fr
         loud = np.flatnonzero(seg >= seg.max() - floor_db)
         coda = min(t.coda_s, max(t.vowel_s + frame_s, (a + loud[-1] + 1) * frame_s))
         out.append(SyllableTiming(t.onset_s, t.vowel_s, coda, t.end_s, t.next_s))
+    return out
+
+
+def trim_silent_tails(timings: list[SyllableTiming], levels_db: np.ndarray, *, frame_s: float,
+                      floor_db: float = SILENT_TAIL_DB) -> list[SyllableTiming]:
+    """End each syllable at its last frame within ``floor_db`` of its loudest one; the silence
+    after it is not sung (not even sung legato, as the way into the next syllable).
+
+    Kokoro, spoken slowly, may end a Mandarin syllable's tone in a pause that its token
+    durations count as part of the syllable; sung as a coda, the pause would take the note's end.
+    """
+    out = []
+    for t in timings:
+        a, b = int(round(t.onset_s / frame_s)), min(int(round(t.end_s / frame_s)), len(levels_db))
+        if b - a < 2:
+            out.append(t)
+            continue
+        seg = levels_db[a:b]
+        loud = np.flatnonzero(seg >= seg.max() - floor_db)
+        end = min(t.end_s, max(t.vowel_s + frame_s, (a + loud[-1] + 1) * frame_s))
+        if end >= t.end_s:
+            out.append(t)
+            continue
+        out.append(SyllableTiming(t.onset_s, t.vowel_s, min(t.coda_s, end), end, end))
     return out
 
 

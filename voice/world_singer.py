@@ -18,12 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from representations.audio import Audio
-from representations.dsp import limiter_gain
+from representations.dsp import limiter_gain, resample_poly
 from representations.errors import SpecError
 from representations.vocal_score import VocalNote, VocalScore
 
 from .align import (SyllableTiming, frame_levels_db, phone_voicing, piper_phone_spans, pocketsphinx_phone_spans,
-                    proportional_phone_spans, spoken_span, timing_mandarin, timings_from_spans, trim_vowel_tails)
+                    proportional_phone_spans, spoken_span, timing_mandarin, timings_from_spans, trim_silent_tails,
+                    trim_vowel_tails)
 from .base import SINGERS, Singer, pyworld_module
 from .expression import BREATH_LEVEL_DB, breath_noise, breath_span, phrase_gain_db, velocity_gain_db
 from .f0 import sung_f0
@@ -106,8 +107,6 @@ class WorldSinger(Singer):
         """Sing ``score``: mono float32 audio at 44.1 kHz, ``round(score.duration_s * 44100)`` long."""
         import time
 
-        from representations.dsp import resample_poly
-
         preset = resolve_voice(None if score.voice in ("", "default", None) else score.voice)
         if score.language not in ("en", "zh"):
             raise SpecError(f"vocal score language {score.language!r} is not valid (valid: en, zh)")
@@ -189,46 +188,41 @@ class WorldSinger(Singer):
         import time
 
         t0 = time.perf_counter()
-        if language == "zh":
-            audio, offsets, ends = speak_mandarin([p for p, _ in phones], sample_rate=WORK_RATE)
-            stats["speech_s"] += time.perf_counter() - t0
-            audio = self._normalise(audio)
-            t1 = time.perf_counter()
-            f0, voiced = self._f0(audio)
-            timings = []
-            for (pinyin, initial), start, end in zip(phones, offsets, ends):
-                a, b = int(round(start / self.frame_s)), int(round(end / self.frame_s)) + 1
-                t = timing_mandarin(audio[int(start * WORK_RATE): int(end * WORK_RATE)], WORK_RATE, initial,
-                                    voiced=voiced[a:b], frame_s=self.frame_s)
-                timings.append(t.shifted(start))
-            for t, (_, initial) in zip(timings, phones):  # finals are voiced, initials as they are named
-                a, b = int(round(t.onset_s / self.frame_s)), int(round(t.vowel_s / self.frame_s))
-                if initial and initial not in VOICED_PINYIN_INITIALS:
-                    voiced[a:b] = False
-                voiced[b: int(t.coda_s / self.frame_s) + 1] = True
+        syllables = self._mandarin_phones(phones) if language == "zh" else [s for w in phones for s in w]
+        if language == "zh" and syllables is None:
+            audio, timings, f0, voiced = self._espeak_line(phones, stats)
             diphthongs = [False] * len(timings)
             stretch = [MAX_ONSET_STRETCH if ini and ini not in STOP_INITIALS else 1.0 for _, ini in phones]
             method = "espeak"
-            stats["align_s"] += time.perf_counter() - t1
         else:
-            from .speech import synthesize_piper
+            if language == "zh":
+                from .kokoro import KOKORO_RATE, synthesize_kokoro
 
-            speech = synthesize_piper(phones, length_scale=preset.speech_length_scale, end_mark=preset.speech_end_mark)
+                speech = synthesize_kokoro(syllables)
+                audio = resample_poly(speech.audio, WORK_RATE // 150, KOKORO_RATE // 150)
+                word_of = list(range(len(syllables)))
+            else:
+                from .speech import synthesize_piper
+
+                speech = synthesize_piper(phones, length_scale=preset.speech_length_scale,
+                                          end_mark=preset.speech_end_mark)
+                audio = speech.audio
+                word_of = [wi for wi, w in enumerate(phones) for _ in w]
             stats["speech_s"] += time.perf_counter() - t0
-            audio = self._normalise(speech.audio)
+            audio = self._normalise(audio)
             t1 = time.perf_counter()
-            syllables = [s for w in phones for s in w]
-            word_of = [wi for wi, w in enumerate(phones) for _ in w]
             spans, method = None, ""
             if self.aligner in ("auto", "piper"):
-                spans, method = piper_phone_spans(speech, syllables), "piper"
-            if spans is None and self.aligner in ("auto", "pocketsphinx"):
+                spans, method = piper_phone_spans(speech, syllables), ("kokoro" if language == "zh" else "piper")
+            if spans is None and self.aligner in ("auto", "pocketsphinx") and language == "en":
                 spans, method = pocketsphinx_phone_spans(audio, WORK_RATE, syllables, word_of), "pocketsphinx"
             if spans is None:
                 spans, method = proportional_phone_spans(audio, WORK_RATE, syllables), "proportional"
             timings = timings_from_spans(syllables, spans)
-            timings = trim_vowel_tails(timings, frame_levels_db(audio, WORK_RATE, frame_s=self.frame_s),
-                                       frame_s=self.frame_s)
+            levels = frame_levels_db(audio, WORK_RATE, frame_s=self.frame_s)
+            timings = trim_vowel_tails(timings, levels, frame_s=self.frame_s)
+            if language == "zh":
+                timings = trim_silent_tails(timings, levels, frame_s=self.frame_s)
             f0, detected = self._f0(audio)
             voiced = phone_voicing(detected, syllables, spans, frame_s=self.frame_s)
             diphthongs = [is_diphthong(s) for s in syllables]
@@ -251,6 +245,43 @@ class WorldSinger(Singer):
         n = max(1, int(round(0.02 / self.frame_s)))  # the boost fades in and out over 20 ms
         consonant = np.convolve(np.pad(consonant, n // 2, mode="edge"), np.ones(n) / n, mode="valid")[: len(f0)]
         return LineAnalysis(timings, diphthongs, f0, sp, ap, method, stretch, consonant)
+
+    @staticmethod
+    def _mandarin_phones(phones) -> list | None:
+        """Kokoro's phones of each (pinyin, initial), or None to speak the line with espeak-ng
+        (the model is not installed, or a syllable is not pinyin)."""
+        from .kokoro import kokoro_available, pinyin_phones
+
+        if not kokoro_available():
+            return None
+        try:
+            return [pinyin_phones(p) for p, _ in phones]
+        except ValueError:
+            return None
+
+    def _espeak_line(self, phones, stats: dict):
+        """A Mandarin line spoken syllable by syllable by espeak-ng: audio, timings, F0, voicing."""
+        import time
+
+        t0 = time.perf_counter()
+        audio, offsets, ends = speak_mandarin([p for p, _ in phones], sample_rate=WORK_RATE)
+        stats["speech_s"] += time.perf_counter() - t0
+        audio = self._normalise(audio)
+        t1 = time.perf_counter()
+        f0, voiced = self._f0(audio)
+        timings = []
+        for (pinyin, initial), start, end in zip(phones, offsets, ends):
+            a, b = int(round(start / self.frame_s)), int(round(end / self.frame_s)) + 1
+            t = timing_mandarin(audio[int(start * WORK_RATE): int(end * WORK_RATE)], WORK_RATE, initial,
+                                voiced=voiced[a:b], frame_s=self.frame_s)
+            timings.append(t.shifted(start))
+        for t, (_, initial) in zip(timings, phones):  # finals are voiced, initials as they are named
+            a, b = int(round(t.onset_s / self.frame_s)), int(round(t.vowel_s / self.frame_s))
+            if initial and initial not in VOICED_PINYIN_INITIALS:
+                voiced[a:b] = False
+            voiced[b: int(t.coda_s / self.frame_s) + 1] = True
+        stats["align_s"] += time.perf_counter() - t1
+        return audio, timings, f0, voiced
 
     def _even_vowels(self, sp: np.ndarray, timings: list[SyllableTiming]) -> np.ndarray:
         """Bring weak (unstressed) vowels up towards the line's median vowel level, by at most

