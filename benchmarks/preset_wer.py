@@ -1,4 +1,4 @@
-"""Each voice preset's words and pitch over several songs: the README's "words missed" column.
+"""Each voice preset's words and pitch over several songs: the README's "English words missed" column.
 
 For every preset and seed, the rule planner plans ``examples/pop.yaml`` (that seed, the preset's
 range and centre) and the singer sings all of it; each lyric line is judged from its own clip

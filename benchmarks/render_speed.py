@@ -1,7 +1,8 @@
-"""Wall time and peak memory of a full render: a ~30-second and a ~3-minute song.
+"""Wall time and peak memory of a full render: a ~30-second and a ~3-minute song, and a ~3-minute
+song in Mandarin (sung from Kokoro).
 
 Each render runs in its own process so peak RSS is that render's alone.
-Run: .venv/bin/python benchmarks/render_speed.py [--only 30s|3min]
+Run: .venv/bin/python benchmarks/render_speed.py [--only 30s|3min|3min-zh]
 """
 
 from __future__ import annotations
@@ -20,14 +21,18 @@ VERSE = ["Walking down the empty road tonight", "counting every star above the h
 CHORUS = ["Hold me now and never let me go", "we are shining brighter than the sun",
           "every heartbeat tells me what I know", "you and I have only just begun"]
 BRIDGE = ["When the morning comes", "I will still be here", "when the music fades", "you will hold me near"]
+VERSE_ZH = ["月光洒在安静的河", "风吹过我长大的地方", "还有你唱过的那首歌", "留在心里慢慢发光"]
+CHORUS_ZH = ["我想你在每个夜晚", "音乐响起泪也温暖", "重新走过那条小路", "还是你的笑最明亮"]
+BRIDGE_ZH = ["天亮以后", "我还在这里", "歌声停下", "你还在身边"]
 
 
 def spec_text(kind: str) -> str:
+    verse, chorus, bridge = (VERSE_ZH, CHORUS_ZH, BRIDGE_ZH) if kind.endswith("zh") else (VERSE, CHORUS, BRIDGE)
     if kind == "30s":
-        sections = [("Verse", VERSE[:2]), ("Chorus", CHORUS[:2])]
+        sections = [("Verse", verse[:2]), ("Chorus", chorus[:2])]
     else:
-        sections = [("Verse 1", VERSE), ("Chorus", CHORUS), ("Verse 2", VERSE[::-1]), ("Chorus", CHORUS),
-                    ("Bridge", BRIDGE), ("Chorus", CHORUS), ("Verse 3", VERSE), ("Chorus", CHORUS)]
+        sections = [("Verse 1", verse), ("Chorus", chorus), ("Verse 2", verse[::-1]), ("Chorus", chorus),
+                    ("Bridge", bridge), ("Chorus", chorus), ("Verse 3", verse), ("Chorus", chorus)]
     lyrics = "\n".join(f"  [{name}]\n" + "".join(f"  {l}\n" for l in lines) for name, lines in sections)
     return f"title: Benchmark {kind}\ntags: pop, piano, acoustic guitar, strings, drums, bass, 100 BPM\nseed: 1\nlyrics: |\n{lyrics}"
 
@@ -45,13 +50,13 @@ def child(kind: str, out: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", choices=["30s", "3min"])
+    ap.add_argument("--only", choices=["30s", "3min", "3min-zh"])
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(*args.child)
         return
-    for kind in ([args.only] if args.only else ["30s", "3min"]):
+    for kind in ([args.only] if args.only else ["30s", "3min", "3min-zh"]):
         with tempfile.TemporaryDirectory() as d:
             r = subprocess.run([sys.executable, __file__, "--child", kind, str(Path(d) / "song")],
                                capture_output=True, text=True)

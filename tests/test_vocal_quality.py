@@ -1,6 +1,7 @@
 """Expression and backing parts of the singer, measured on its output: vibrato on long notes and
 none on short ones, a breath before a phrase, louder choruses, the harmony parts, Mandarin sung
-with Mandarin phonemes only, determinism across processes, and the judges themselves.
+with Mandarin phonemes only (from Kokoro, or espeak-ng without it) and heard as Mandarin,
+determinism across processes, and the judges themselves.
 
 Pitch is read with pyworld dio + stonemask (5 ms frames); tolerances are stated where used.
 """
@@ -300,23 +301,33 @@ def test_sung_mandarin_is_heard(singer):
 
 
 # ---- determinism ----------------------------------------------------------------------------------
-def test_byte_identical_across_processes(singer):
+@pytest.mark.parametrize("sheet, voice", [("staccato_sheet", "tenor"), ("mandarin_sheet", "alto")])
+def test_byte_identical_across_processes(singer, sheet, voice):
+    """English (Piper) and Mandarin (Kokoro) sung in another process give the same bytes."""
     import hashlib
 
-    from test_singer import staccato_sheet
+    import test_singer
 
-    score = vocal_score_from_leadsheet(staccato_sheet(), voice="tenor")
+    score = vocal_score_from_leadsheet(getattr(test_singer, sheet)(), voice=voice)
     here = hashlib.sha256(singer.sing(score).samples.tobytes()).hexdigest()
     code = ("import sys, hashlib; sys.path[:0] = ['tests', '.']\n"
-            "from test_singer import staccato_sheet\nfrom voice.score import vocal_score_from_leadsheet\n"
+            f"from test_singer import {sheet}\nfrom voice.score import vocal_score_from_leadsheet\n"
             "from voice.world_singer import WorldSinger\n"
-            "s = vocal_score_from_leadsheet(staccato_sheet(), voice='tenor')\n"
+            f"s = vocal_score_from_leadsheet({sheet}(), voice='{voice}')\n"
             "print(hashlib.sha256(WorldSinger().sing(s).samples.tobytes()).hexdigest())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == here
 
 
 # ---- judges ---------------------------------------------------------------------------------------
+def test_syllable_error_rate_hears_traditional_characters_and_homophones():
+    assert judges.syllable_error_rate("音乐响起泪也温暖", "音樂響起,淚也溫暖。") == 0.0
+    assert judges.syllable_error_rate("还是你的笑", "還是妳的效") == 0.0  # 妳 nǐ, 效 xiào: heard alike
+    assert judges.syllable_error_rate("重新走过", "重新走") == pytest.approx(0.25)
+    assert judges.syllable_error_rate("月光", "") == 1.0
+    assert judges.syllable_error_rate("月光", "I am a boy") == 1.0
+
+
 def test_word_error_rate():
     assert judges.word_error_rate("Let it rise, let it glow!", "let it rise let it glow") == 0.0
     assert judges.word_error_rate("didn't care", "Didn’t care.") == 0.0

@@ -3,8 +3,10 @@
 
 The model reads Mandarin phones (misaki's IPA, tones as arrows) whatever the voice, and speaks a
 whole line, so syllables keep their coarticulation. Judged by Whisper base (multilingual) on the
-eight lines of ``examples/ballad_zh.yaml``, its speech loses 5–8% of the syllables against 65% for
-espeak-ng's pinyin voice (benchmarks/FINDINGS.md). Its graph holds the number of frames of every
+eight lines of ``examples/ballad_zh.yaml``, its speech loses 11% of the syllables against 65–68%
+for espeak-ng's pinyin voice; sung by the baritone over six songs, 7% against 58%
+(benchmarks/FINDINGS.md). Spoken 2.4 times slower than its own pace, the vowels come out long,
+as the singer needs them. Its graph holds the number of frames of every
 token (the one ``Clip`` node); :func:`kokoro_session` exposes it as an extra output, the way
 :mod:`voice.speech` does for Piper, so the model says where each phone lies in its audio. Nothing
 is written to disk: the parts are joined in memory and checked against the package's SHA-256.

@@ -160,10 +160,14 @@ class WorldSinger(Singer):
         return Audio(np.clip(y, -1.0, 1.0).astype(np.float32)[:, None], self.sample_rate)
 
     def warm_up(self, language: str) -> None:
+        from .kokoro import kokoro_available, kokoro_session
+
         if language == "en":
             from .speech import piper_voice
 
             piper_voice()
+        elif language == "zh" and kokoro_available():
+            kokoro_session()
 
     # ---- lines ----------------------------------------------------------------------------------
     @staticmethod
