@@ -46,20 +46,24 @@ def sung(voice: str, seed: int) -> tuple[float, float]:
     return wrong / max(total, 1), pitch
 
 
-def spoken(source: str) -> float:
-    """Syllable error rate of the ballad's lines spoken (each line alone) by ``source``."""
+def ballad_lines() -> list[str]:
     from pipeline import SongSpec
+
+    spec = SongSpec.from_yaml(ROOT / "examples/ballad_zh.yaml")
+    return [l.strip() for l in spec.lyrics.splitlines() if l.strip() and not l.strip().startswith("[")]
+
+
+def spoken(source: str, texts: list[str]) -> float:
+    """Syllable error rate of ``texts`` spoken (each line alone) by ``source`` (kokoro, espeak)."""
+    from pypinyin import Style, lazy_pinyin
+
     from voice import judges
     from voice.kokoro import KOKORO_RATE, pinyin_phones, synthesize_kokoro
     from voice.speech import _espeak_wav
 
-    spec = SongSpec.from_yaml(ROOT / "examples/ballad_zh.yaml")
-    texts = [l.split("]")[-1].strip() for l in spec.lyrics.splitlines() if l.strip() and not l.strip().startswith("[")]
     wrong = total = 0
     for text in texts:
-        from pypinyin import Style, lazy_pinyin
-
-        pinyins = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True)
+        pinyins = [p for p in lazy_pinyin(judges._hanzi(text), style=Style.TONE3, neutral_tone_with_five=True)]
         if source == "kokoro":
             audio, sr = synthesize_kokoro([pinyin_phones(p) for p in pinyins], speed=1.0).audio, KOKORO_RATE
         else:
@@ -81,7 +85,9 @@ def main() -> None:
 
         voice.kokoro.kokoro_available = lambda: False
     if not args.no_spoken:
-        print(f"spoken lines, syllable error rate: Kokoro {spoken('kokoro'):.3f}, espeak-ng {spoken('espeak'):.3f}")
+        texts = ballad_lines()
+        print(f"spoken lines, syllable error rate: Kokoro {spoken('kokoro', texts):.3f}, "
+              f"espeak-ng {spoken('espeak', texts):.3f}")
     seeds = [int(s) for s in args.seeds.split(",")]
     print(f"sung from {args.source}")
     print("| preset | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | pitch (worst) |")

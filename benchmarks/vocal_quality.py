@@ -7,7 +7,9 @@ accompaniment, no mix). Per vocal stem:
   Piper speech, so it cannot tell good singing from bad) and of pocketsphinx, on the sung lyrics
   (the whole stem, as the target is stated), and on the same lines spoken by the bundled Piper
   voice (lines concatenated, 0.3 s apart); also Whisper on each line's clip alone ("lines"), which
-  varies less with where Whisper's 30 s windows fall;
+  varies less with where Whisper's 30 s windows fall; for Mandarin, the syllable error rate of
+  Whisper base (multilingual) on each line's clip, sung and spoken by Kokoro (benchmarks/
+  mandarin_words.py measures every preset over several songs);
 - raw pitch accuracy (voiced frames inside notes within 50 cents, pipeline.quality.pitch_accuracy:
   dio + stonemask, 5 ms frames) and voicing recall; the same windows read by harvest (at 16 kHz),
   whose long window spills over unvoiced consonants (see pipeline.quality.f0_track);
@@ -111,6 +113,12 @@ def measure_stem(score, mono: np.ndarray, *, asr: bool) -> dict:
         row["wer_sphinx_spoken"] = judges.word_error_rate(" ".join(lines), judges.pocketsphinx_transcript(spoken, SR))
         row["wer_lines"] = sung_line_wer(mono, score.lines)
         row["wer_lines_spoken"] = per_line_wer(spoken, spans, lines)
+    if asr and score.language == "zh":  # syllable error rates (Whisper base, multilingual)
+        from mandarin_words import spoken
+
+        wrong, total = judges.mandarin_line_errors(
+            mono, SR, [(l.start_s - LINE_PAD_S, l.end_s + LINE_PAD_S) for l in score.lines], lines)
+        row["ser_lines"], row["ser_lines_spoken"] = wrong / max(total, 1), spoken("kokoro", lines)
     spans = [(n.start_s, n.end_s, n.pitch) for n in score.notes]
     pa = pitch_accuracy(mono, SR, spans)
     row["pitch_acc"], row["voicing"] = pa["raw_pitch_accuracy"], pa["voicing_recall"]
@@ -250,7 +258,7 @@ def main() -> None:
         rows[name] = {"voice": score.voice, "song_s": round(score.duration_s, 1), "sing_s": sing_s,
                       **measure_stem(score, audio.mono(), asr=not args.no_asr)}
     cols = ["voice", "song_s", "sing_s", "wer_whisper", "wer_whisper_spoken", "wer_lines", "wer_lines_spoken",
-            "wer_sphinx", "wer_sphinx_spoken", "pitch_acc", "pitch_acc_harvest", "voicing", "onset_ms", "onset_n",
+            "wer_sphinx", "wer_sphinx_spoken", "ser_lines", "ser_lines_spoken", "pitch_acc", "pitch_acc_harvest", "voicing", "onset_ms", "onset_n",
             "clicks", "flux_spikes"]
     print(f"Piper voice load: {load_s:.2f} s")
     print("| example | " + " | ".join(cols) + " |")
