@@ -391,6 +391,34 @@ def test_lines_spoken_slowly_as_questions_end_voiced():
         assert 1.6 <= len(spoken["?"].audio) / len(plain.audio) <= 2.2
 
 
+def test_pinyin_to_kokoro_phones():
+    from voice.kokoro import pinyin_phones
+
+    def spelled(p):
+        return " ".join(f"{ph.role[0]}:{ph.symbols}" for ph in pinyin_phones(p))
+
+    assert spelled("xiang3") == "o:ɕ o:j n:a↓ c:ŋ"  # initial, glide | vowel with its tone | coda
+    assert spelled("zhi1") == "o:ꭧ n:ɨ→" and spelled("ci2") == "o:ʦʰ n:ɨ↗" and spelled("ri4") == "o:ɻ n:ɨ↘"
+    assert spelled("yue4") == "o:ɥ n:e↘" and spelled("jue2") == "o:ʨ o:ɥ n:e↗" and spelled("lv4") == "o:l n:y↘"
+    assert spelled("you3") == "o:j n:ou↓" and spelled("wen1") == "o:w n:ə→ c:n" and spelled("yi1") == "n:i→"
+    assert spelled("guo4") == "o:k o:w n:o↘" and spelled("bo1") == "o:p n:o→"  # bo: no glide
+    assert spelled("de5") == "o:t n:ɤ"  # the neutral tone has no arrow
+    assert spelled("er2") == "n:ɚ↗" and spelled("huar1") == "o:x o:w n:a→ c:ɻ"  # 儿, erhua
+    assert spelled("ng2") == "n:ə↗ c:ŋ" and spelled("hm5") == "o:x n:ə c:m"  # interjections
+    with pytest.raises(ValueError, match="not a pinyin syllable"):
+        pinyin_phones("xyz1")
+
+
+def test_silent_syllable_tails_are_cut():
+    from voice.align import SyllableTiming, trim_silent_tails
+
+    levels = np.array([-20.0] * 10 + [-80.0] * 10 + [-20.0] * 10)  # 10 ms frames: sound, pause, sound
+    t = [SyllableTiming(0.0, 0.03, 0.15, 0.2, 0.2), SyllableTiming(0.2, 0.22, 0.3, 0.3)]
+    cut = trim_silent_tails(t, levels, frame_s=0.01)
+    assert (cut[0].coda_s, cut[0].end_s, cut[0].next_s) == pytest.approx((0.1, 0.1, 0.1))  # the pause is not sung
+    assert cut[1] == t[1]
+
+
 def test_phones_from_arpabet_and_from_espeak_ipa():
     from voice.phonemes import arpabet_word_to_phones, ipa_word_to_phones
 
