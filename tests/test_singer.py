@@ -407,6 +407,11 @@ def test_pinyin_to_kokoro_phones():
     assert spelled("ng2") == "n:ə↗ c:ŋ" and spelled("hm5") == "o:x n:ə c:m"  # interjections
     with pytest.raises(ValueError, match="not a pinyin syllable"):
         pinyin_phones("xyz1")
+    from voice.world_singer import WorldSinger
+
+    assert len(WorldSinger._mandarin_phones([("zhuang1", "zh")] * 100)) == 100
+    assert WorldSinger._mandarin_phones([("zhuang1", "zh")] * 101) is None  # too long for Kokoro: espeak-ng
+    assert WorldSinger._mandarin_phones([("ni3", "n"), ("much", "m")]) is None  # not pinyin: espeak-ng
 
 
 def test_silent_syllable_tails_are_cut():

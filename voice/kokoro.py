@@ -32,6 +32,7 @@ KOKORO_RATE = 24000  # Hz
 KOKORO_HOP = 600  # samples per duration frame
 KOKORO_LEAD_S = 0.05  # the audio runs this far ahead of the token durations (vowel onsets, measured)
 KOKORO_VOICE = "jm_kumo"  # the male voice: the presets' transforms were made for a male source
+KOKORO_MAX_TOKENS = 500  # phone symbols the model reads in one line (its context is 512 tokens)
 KOKORO_SPEED = 0.42  # spoken 2.4 times slower: vowels come out long (benchmarks/FINDINGS.md)
 _PARTS = 4
 

@@ -253,15 +253,17 @@ class WorldSinger(Singer):
     @staticmethod
     def _mandarin_phones(phones) -> list | None:
         """Kokoro's phones of each (pinyin, initial), or None to speak the line with espeak-ng
-        (the model is not installed, or a syllable is not pinyin)."""
-        from .kokoro import kokoro_available, pinyin_phones
+        (the model is not installed, a syllable is not pinyin, or the line is longer than the
+        model reads at once)."""
+        from .kokoro import KOKORO_MAX_TOKENS, kokoro_available, pinyin_phones
 
         if not kokoro_available():
             return None
         try:
-            return [pinyin_phones(p) for p, _ in phones]
+            syllables = [pinyin_phones(p) for p, _ in phones]
         except ValueError:
             return None
+        return syllables if sum(len(ph.symbols) for s in syllables for ph in s) <= KOKORO_MAX_TOKENS else None
 
     def _espeak_line(self, phones, stats: dict):
         """A Mandarin line spoken syllable by syllable by espeak-ng: audio, timings, F0, voicing."""
