@@ -1,9 +1,10 @@
 """Where each phone and each syllable's onset, vowel and coda lie in a line of speech.
 
-Three ways to find the phones, best first: the token durations Piper reports for its own audio;
-pocketsphinx forced alignment of the syllables' ARPAbet phones (its shipped en-us model);
-splitting the spoken part of the audio in proportion to the phones. Mandarin syllables are
-spoken one by one and split into initial and final by voicing and level.
+Three ways to find the phones, best first: the token durations Piper (or, for Mandarin, Kokoro)
+reports for its own audio; pocketsphinx forced alignment of the syllables' ARPAbet phones (its
+shipped en-us model); splitting the spoken part of the audio in proportion to the phones.
+Mandarin syllables spoken one by one by espeak-ng (without Kokoro) are split into initial and
+final by voicing and level.
 
 Voicing follows the phones: pitch trackers (dio, and harvest too) lose stretches of this voice's
 low, creaky vowels, while the phone names say reliably what is voiced.
@@ -252,15 +253,21 @@ def trim_vowel_tails(timings: list[SyllableTiming], levels_db: np.ndarray, *, fr
     """
     out = []
     for t in timings:
-        a, b = int(round(t.vowel_s / frame_s)), min(int(round(t.coda_s / frame_s)), len(levels_db))
-        if b - a < 2:
-            out.append(t)
-            continue
-        seg = levels_db[a:b]
-        loud = np.flatnonzero(seg >= seg.max() - floor_db)
-        coda = min(t.coda_s, max(t.vowel_s + frame_s, (a + loud[-1] + 1) * frame_s))
+        end = _loud_until(levels_db, t.vowel_s, t.coda_s, frame_s=frame_s, floor_db=floor_db)
+        coda = t.coda_s if end is None else min(t.coda_s, max(t.vowel_s + frame_s, end))
         out.append(SyllableTiming(t.onset_s, t.vowel_s, coda, t.end_s, t.next_s))
     return out
+
+
+def _loud_until(levels_db: np.ndarray, start_s: float, end_s: float, *, frame_s: float,
+                floor_db: float) -> float | None:
+    """The end (s) of the last frame in [start_s, end_s) within ``floor_db`` of the loudest one
+    there; None when the span is under two frames."""
+    a, b = int(round(start_s / frame_s)), min(int(round(end_s / frame_s)), len(levels_db))
+    if b - a < 2:
+        return None
+    seg = levels_db[a:b]
+    return (a + np.flatnonzero(seg >= seg.max() - floor_db)[-1] + 1) * frame_s
 
 
 def trim_silent_tails(timings: list[SyllableTiming], levels_db: np.ndarray, *, frame_s: float,
@@ -273,17 +280,9 @@ def trim_silent_tails(timings: list[SyllableTiming], levels_db: np.ndarray, *, f
     """
     out = []
     for t in timings:
-        a, b = int(round(t.onset_s / frame_s)), min(int(round(t.end_s / frame_s)), len(levels_db))
-        if b - a < 2:
-            out.append(t)
-            continue
-        seg = levels_db[a:b]
-        loud = np.flatnonzero(seg >= seg.max() - floor_db)
-        end = min(t.end_s, max(t.vowel_s + frame_s, (a + loud[-1] + 1) * frame_s))
-        if end >= t.end_s:
-            out.append(t)
-            continue
-        out.append(SyllableTiming(t.onset_s, t.vowel_s, min(t.coda_s, end), end, end))
+        end = _loud_until(levels_db, t.onset_s, t.end_s, frame_s=frame_s, floor_db=floor_db)
+        end = t.end_s if end is None else min(t.end_s, max(t.vowel_s + frame_s, end))
+        out.append(t if end >= t.end_s else SyllableTiming(t.onset_s, t.vowel_s, min(t.coda_s, end), end, end))
     return out
 
 

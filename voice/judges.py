@@ -36,13 +36,18 @@ def word_error_rate(reference: str | list[str], hypothesis: str | list[str]) -> 
     """
     ref = normalise_words(reference) if isinstance(reference, str) else list(reference)
     hyp = normalise_words(hypothesis) if isinstance(hypothesis, str) else list(hypothesis)
+    return _error_rate(ref, hyp, lambda r, h: r == h)
+
+
+def _error_rate(ref: list, hyp: list, same) -> float:
+    """Edit distance between ``ref`` and ``hyp`` (``same(r, h)``: a match) / ``len(ref)``."""
     if not ref:
         return float(len(hyp) > 0)
     prev = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, 1):
         cur = [i] + [0] * len(hyp)
         for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (not same(r, h)))
         prev = cur
     return prev[-1] / len(ref)
 
@@ -114,15 +119,7 @@ def syllable_error_rate(reference: str, hypothesis: str) -> float:
 
     ref = lazy_pinyin(_hanzi(reference))
     hyp = [set(r) for r in pinyin(_hanzi(hypothesis), style=Style.NORMAL, heteronym=True)]
-    if not ref:
-        return float(len(hyp) > 0)
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r not in h))
-        prev = cur
-    return prev[-1] / len(ref)
+    return _error_rate(ref, hyp, lambda r, h: r in h)
 
 
 def mandarin_line_errors(mono: np.ndarray, sample_rate: int, spans, texts) -> tuple[float, int]:

@@ -1,9 +1,9 @@
 """The default Singer: speech of whole lyric lines, re-timed and re-pitched with WORLD.
 
 For each lyric line: speak it (Piper for English, as slowly and with the end the preset asks
-for; espeak-ng's pinyin voice for Mandarin), find each syllable's onset, vowel and coda in the
-speech (:mod:`voice.align`), analyse the speech with WORLD (dio + stonemask, cheaptrick, d4c),
-map speech time onto the notes (:mod:`voice.retime`), replace F0 by the melody
+for; Kokoro for Mandarin, slowly, :mod:`voice.kokoro`, else espeak-ng's pinyin voice syllable by
+syllable), find each syllable's onset, vowel and coda in the speech (:mod:`voice.align`),
+analyse the speech with WORLD (dio + stonemask, cheaptrick, d4c), map speech time onto the notes (:mod:`voice.retime`), replace F0 by the melody
 (:mod:`voice.f0`), apply the voice preset's timbre (:mod:`voice.timbre`), give each harmonic of
 a note sung above the speech's pitch the power of its band of the envelope
 (:func:`voice.timbre.harmonic_band_envelope`) and synthesise. Output is mono
@@ -79,7 +79,8 @@ def _segment_key(seg: Segment, line_span: tuple[float, float]) -> tuple:
 
 @SINGERS.register("piper-world")
 class WorldSinger(Singer):
-    """Sings with the bundled Piper voice (English) or espeak-ng (Mandarin pinyin), WORLD-vocoded.
+    """Sings with the bundled Piper voice (English) or Kokoro (Mandarin pinyin; espeak-ng without
+    it), WORLD-vocoded.
 
     Parameters
     ----------
