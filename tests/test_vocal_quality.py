@@ -286,6 +286,19 @@ def test_mandarin_without_kokoro_is_sung_from_espeak_pinyin(monkeypatch, singer)
     assert every_note_sung(score, audio)
 
 
+def test_a_mandarin_line_is_spoken_once_for_every_voice(singer):
+    """Harmony parts and other presets sing a line from the speech already made for it."""
+    import voice.kokoro as kokoro
+    from test_singer import mandarin_sheet
+
+    kokoro._speak.cache_clear()
+    alto = singer.sing(vocal_score_from_leadsheet(mandarin_sheet(), voice="alto"))
+    tenor = singer.sing(vocal_score_from_leadsheet(mandarin_sheet(), voice="tenor"))
+    info = kokoro._speak.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+    assert not np.array_equal(alto.samples, tenor.samples)
+
+
 def test_sung_mandarin_is_heard(singer):
     """Whisper base (multilingual) hears the syllables of two sung ballad lines (joe, the
     example's plan): syllable error rate 0.0 sung from Kokoro, 0.76 sung from espeak-ng (the

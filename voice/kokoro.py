@@ -33,6 +33,7 @@ KOKORO_HOP = 600  # samples per duration frame
 KOKORO_LEAD_S = 0.05  # the audio runs this far ahead of the token durations (vowel onsets, measured)
 KOKORO_VOICE = "jm_kumo"  # the male voice: the presets' transforms were made for a male source
 KOKORO_MAX_TOKENS = 500  # phone symbols the model reads in one line (its context is 512 tokens)
+SPEECH_CACHE_LINES = 64  # lines of speech kept (about 1 MB a line)
 KOKORO_SPEED = 0.42  # spoken 2.4 times slower: vowels come out long (benchmarks/FINDINGS.md)
 _PARTS = 4
 
@@ -143,12 +144,21 @@ def synthesize_kokoro(syllables: list[list[Phone]], *, speed: float | None = Non
                       voice: str = KOKORO_VOICE) -> PiperSpeech:
     """Speak one Mandarin line given as syllables → phones (:func:`pinyin_phones`).
 
+    The same line is spoken once per process (the last ``SPEECH_CACHE_LINES`` lines are kept):
+    harmony parts and every voice sing it from the same speech.
+
     Returns
     -------
     PiperSpeech
-        The audio at 24 kHz, with each token's edges and the (syllable, phone) it spells.
+        The audio at 24 kHz (read-only), with each token's edges and the (syllable, phone) it
+        spells.
     """
     speed = KOKORO_SPEED if speed is None else speed
+    return _speak(tuple(tuple(s) for s in syllables), float(speed), voice)
+
+
+@functools.lru_cache(maxsize=SPEECH_CACHE_LINES)
+def _speak(syllables: tuple[tuple[Phone, ...], ...], speed: float, voice: str) -> PiperSpeech:
     session, vocab, styles = kokoro_session()
     ids, owners, symbols = [0], [None], ["^"]
     for si, syllable in enumerate(syllables):
@@ -172,4 +182,6 @@ def synthesize_kokoro(syllables: list[list[Phone]], *, speed: float | None = Non
         if edges[-1] > 0:
             edges *= len(audio) / edges[-1]
         edges[1:-1] = np.maximum(edges[1:-1] - KOKORO_LEAD_S * KOKORO_RATE, 0.0)
+        edges.setflags(write=False)
+    audio.setflags(write=False)
     return PiperSpeech(audio, KOKORO_RATE, edges, owners, symbols)
