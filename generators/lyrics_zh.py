@@ -46,7 +46,9 @@ ADVERBS_DE = frozenset("安静 温柔 默默 努力 不停 拼命 认真 勇敢 
                        "静静 悄悄 轻轻 深深 紧紧 渐渐 远远 偷偷 狠狠 傻傻 缓缓 淡淡 久久 慢慢 好好 一步步 一次次".split())
 # measure words before which 2 is read 两 (两个人, 两点), not 二
 MEASURE_WORDS = "个只次天年位把张条件首本支岁点双对种场颗句步片朵"
-_RUN = re.compile(r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\u3007\uf900-\ufaff]+)|(?P<latin>[^\W\d_]+(?:'[^\W\d_]+)*)")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\u3007\uf900-\ufaff"
+# a Latin word ends where Chinese characters begin ("OK包好", "you你爱me"): letters other than Han
+_RUN = re.compile(rf"(?P<han>[{_HAN}]+)|(?P<latin>[^\W\d_{_HAN}]+(?:'[^\W\d_{_HAN}]+)*)")
 
 
 def _readings(run: str) -> list[tuple[str, str]]:

@@ -157,6 +157,9 @@ def test_erhua_merges_and_latin_words_inside_chinese():
     mixed = syllabify_line("我爱你 baby", "en")  # Chinese characters route to Mandarin
     assert _texts(mixed) == ["我", "爱", "你", "ba", "by"]
     assert mixed[3].phonemes == ("B", "EY1") and mixed[3].word == 3 and not mixed[4].word_start
+    touching = syllabify_line_zh("我爱you你爱me")  # no spaces: the characters are not swallowed
+    assert _texts(touching) == ["我", "爱", "you", "你", "爱", "me"]
+    assert touching[2].phonemes == ("Y", "UW1") and touching[3].phonemes == ("n", "i3")
 
 
 @pytest.mark.parametrize("line, char, name", [
