@@ -414,6 +414,19 @@ def test_pinyin_to_kokoro_phones():
     assert WorldSinger._mandarin_phones([("ni3", "n"), ("much", "m")]) is None  # not pinyin: espeak-ng
 
 
+def test_english_words_in_a_mandarin_line_are_spoken_in_english_phones():
+    from types import SimpleNamespace
+
+    from generators.lyrics_zh import syllabify_line_zh
+    from voice.world_singer import WorldSinger
+
+    sylls = syllabify_line_zh("你说OK包好")
+    phones = [("".join(s.phonemes).lower(), "") for s in sylls]
+    groups = [[SimpleNamespace(phonemes=s.phonemes)] for s in sylls]
+    spelled = ["".join(p.symbols for p in s) for s in WorldSinger._mandarin_phones(phones, groups)]
+    assert spelled == ["ni↓", "ʂwo→", "ˈoʊ", "kˈeɪ", "pau→", "xau↓"]  # 包 bao1 is not the English "B AO1"
+
+
 def test_silent_syllable_tails_are_cut():
     from voice.align import SyllableTiming, trim_silent_tails
 

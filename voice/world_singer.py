@@ -193,7 +193,7 @@ class WorldSinger(Singer):
         import time
 
         t0 = time.perf_counter()
-        syllables = self._mandarin_phones(phones) if language == "zh" else [s for w in phones for s in w]
+        syllables = self._mandarin_phones(phones, groups) if language == "zh" else [s for w in phones for s in w]
         if language == "zh" and syllables is None:
             audio, timings, f0, voiced = self._espeak_line(phones, stats)
             diphthongs = [False] * len(timings)
@@ -252,18 +252,26 @@ class WorldSinger(Singer):
         return LineAnalysis(timings, diphthongs, f0, sp, ap, method, stretch, consonant)
 
     @staticmethod
-    def _mandarin_phones(phones) -> list | None:
+    def _mandarin_phones(phones, groups=None) -> list | None:
         """Kokoro's phones of each (pinyin, initial), or None to speak the line with espeak-ng
-        (the model is not installed, a syllable is not pinyin, or the line is longer than the
-        model reads at once)."""
+        (the model is not installed, a syllable is neither pinyin nor English, or the line is
+        longer than the model reads at once). An English syllable in the line (its notes'
+        ARPAbet, ``groups``) is spoken in English phones: the model speaks both languages."""
         from .kokoro import KOKORO_MAX_TOKENS, kokoro_available, pinyin_phones
+        from .phonemes import arpabet_word_to_phones, is_arpabet
 
         if not kokoro_available():
             return None
-        try:
-            syllables = [pinyin_phones(p) for p, _ in phones]
-        except ValueError:
-            return None
+        syllables = []
+        for k, (p, _) in enumerate(phones):
+            arpabet = tuple(groups[k][0].phonemes) if groups is not None else ()
+            if is_arpabet(arpabet) and all(ph.isupper() for ph in arpabet):  # pinyin is lower case ("b", "ao1")
+                syllables.append(arpabet_word_to_phones([arpabet])[0])
+                continue
+            try:
+                syllables.append(pinyin_phones(p))
+            except ValueError:
+                return None
         return syllables if sum(len(ph.symbols) for s in syllables for ph in s) <= KOKORO_MAX_TOKENS else None
 
     def _espeak_line(self, phones, stats: dict):
