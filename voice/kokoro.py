@@ -6,10 +6,13 @@ whole line, so syllables keep their coarticulation. Judged by Whisper base (mult
 eight lines of ``examples/ballad_zh.yaml``, its speech loses 11% of the syllables against 65–68%
 for espeak-ng's pinyin voice; sung by the baritone over six songs, 7% against 58%
 (benchmarks/FINDINGS.md). Spoken 2.4 times slower than its own pace, the vowels come out long,
-as the singer needs them. Its graph holds the number of frames of every
-token (the one ``Clip`` node); :func:`kokoro_session` exposes it as an extra output, the way
-:mod:`voice.speech` does for Piper, so the model says where each phone lies in its audio. Nothing
-is written to disk: the parts are joined in memory and checked against the package's SHA-256.
+as the singer needs them. English words in a Mandarin line are given in English phones: the
+model speaks both languages.
+
+Its graph holds the number of frames of every token (the one ``Clip`` node);
+:func:`kokoro_session` exposes it as an extra output, the way :mod:`voice.speech` does for
+Piper, so the model says where each phone lies in its audio. Nothing is written to disk: the
+parts are joined in memory and checked against the package's SHA-256.
 """
 
 from __future__ import annotations
