@@ -63,7 +63,7 @@ def spoken(source: str, texts: list[str]) -> float:
 
     wrong = total = 0
     for text in texts:
-        pinyins = [p for p in lazy_pinyin(judges._hanzi(text), style=Style.TONE3, neutral_tone_with_five=True)]
+        pinyins = lazy_pinyin(judges._hanzi(text), style=Style.TONE3, neutral_tone_with_five=True)
         if source == "kokoro":
             audio, sr = synthesize_kokoro([pinyin_phones(p) for p in pinyins], speed=1.0).audio, KOKORO_RATE
         else:

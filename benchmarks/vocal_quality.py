@@ -258,8 +258,8 @@ def main() -> None:
         rows[name] = {"voice": score.voice, "song_s": round(score.duration_s, 1), "sing_s": sing_s,
                       **measure_stem(score, audio.mono(), asr=not args.no_asr)}
     cols = ["voice", "song_s", "sing_s", "wer_whisper", "wer_whisper_spoken", "wer_lines", "wer_lines_spoken",
-            "wer_sphinx", "wer_sphinx_spoken", "ser_lines", "ser_lines_spoken", "pitch_acc", "pitch_acc_harvest", "voicing", "onset_ms", "onset_n",
-            "clicks", "flux_spikes"]
+            "wer_sphinx", "wer_sphinx_spoken", "ser_lines", "ser_lines_spoken", "pitch_acc", "pitch_acc_harvest",
+            "voicing", "onset_ms", "onset_n", "clicks", "flux_spikes"]
     print(f"Piper voice load: {load_s:.2f} s")
     print("| example | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")

@@ -3,11 +3,11 @@
 For each lyric line: speak it (Piper for English, as slowly and with the end the preset asks
 for; Kokoro for Mandarin, slowly, :mod:`voice.kokoro`, else espeak-ng's pinyin voice syllable by
 syllable), find each syllable's onset, vowel and coda in the speech (:mod:`voice.align`),
-analyse the speech with WORLD (dio + stonemask, cheaptrick, d4c), map speech time onto the notes (:mod:`voice.retime`), replace F0 by the melody
-(:mod:`voice.f0`), apply the voice preset's timbre (:mod:`voice.timbre`), give each harmonic of
-a note sung above the speech's pitch the power of its band of the envelope
-(:func:`voice.timbre.harmonic_band_envelope`) and synthesise. Output is mono
-at 44.1 kHz, exactly as long as the score.
+analyse the speech with WORLD (dio + stonemask, cheaptrick, d4c), map speech time onto the
+notes (:mod:`voice.retime`), replace F0 by the melody (:mod:`voice.f0`), apply the voice
+preset's timbre (:mod:`voice.timbre`), give each harmonic of a note sung above the speech's
+pitch the power of its band of the envelope (:func:`voice.timbre.harmonic_band_envelope`) and
+synthesise. Output is mono at 44.1 kHz, exactly as long as the score.
 """
 
 from __future__ import annotations
@@ -161,14 +161,15 @@ class WorldSinger(Singer):
         return Audio(np.clip(y, -1.0, 1.0).astype(np.float32)[:, None], self.sample_rate)
 
     def warm_up(self, language: str) -> None:
-        from .kokoro import kokoro_available, kokoro_session
-
         if language == "en":
             from .speech import piper_voice
 
             piper_voice()
-        elif language == "zh" and kokoro_available():
-            kokoro_session()
+        elif language == "zh":
+            from .kokoro import kokoro_available, kokoro_session
+
+            if kokoro_available():
+                kokoro_session()
 
     # ---- lines ----------------------------------------------------------------------------------
     @staticmethod
