@@ -105,17 +105,7 @@ def speak(syllables, *, cut: bool, speed: float | None = None):
     import voice.kokoro as K
 
     _, vocab, styles = K.kokoro_session()
-    ids, owners, symbols = [0], [None], ["^"]
-    for si, syllable in enumerate(syllables):
-        for pi, phone in enumerate(syllable):
-            for ch in phone.symbols:
-                if ch in vocab:
-                    ids.append(vocab[ch])
-                    owners.append((si, pi))
-                    symbols.append(ch)
-    ids.append(0)
-    owners.append(None)
-    symbols.append("$")
+    ids, owners, symbols = K.line_tokens(syllables, vocab)
     style = styles[K.KOKORO_VOICE]
     feed = {"tokens": np.array([ids], np.int64), "style": style[min(len(ids) - 2, len(style)) - 1].reshape(1, -1),
             "speed": np.array([K.KOKORO_SPEED if speed is None else speed], np.float32)}

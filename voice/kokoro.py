@@ -160,9 +160,9 @@ def synthesize_kokoro(syllables: list[list[Phone]], *, speed: float | None = Non
     return _speak(tuple(tuple(s) for s in syllables), float(speed), voice)
 
 
-@functools.lru_cache(maxsize=SPEECH_CACHE_LINES)
-def _speak(syllables: tuple[tuple[Phone, ...], ...], speed: float, voice: str) -> PiperSpeech:
-    session, vocab, styles = kokoro_session()
+def line_tokens(syllables, vocab: dict[str, int]) -> tuple[list[int], list, list[str]]:
+    """The model's token ids of a line (padding at both ends), the (syllable, phone) each
+    spells (None for the padding) and its symbol ("^" and "$" for the padding)."""
     ids, owners, symbols = [0], [None], ["^"]
     for si, syllable in enumerate(syllables):
         for pi, phone in enumerate(syllable):
@@ -171,9 +171,13 @@ def _speak(syllables: tuple[tuple[Phone, ...], ...], speed: float, voice: str) -
                     ids.append(vocab[ch])
                     owners.append((si, pi))
                     symbols.append(ch)
-    ids.append(0)
-    owners.append(None)
-    symbols.append("$")
+    return ids + [0], owners + [None], symbols + ["$"]
+
+
+@functools.lru_cache(maxsize=SPEECH_CACHE_LINES)
+def _speak(syllables: tuple[tuple[Phone, ...], ...], speed: float, voice: str) -> PiperSpeech:
+    session, vocab, styles = kokoro_session()
+    ids, owners, symbols = line_tokens(syllables, vocab)
     style = styles[voice]
     ref = style[min(len(ids) - 2, len(style)) - 1].reshape(1, -1)
     out = session.run(None, {"tokens": np.array([ids], dtype=np.int64), "style": ref,
