@@ -14,6 +14,11 @@ Run (2 cores: data about 1.5 s a line, training about 15 minutes, judging about 
   .venv/bin/python benchmarks/kokoro_envelope.py data --lines 1000
   .venv/bin/python benchmarks/kokoro_envelope.py train --steps 6000
   .venv/bin/python benchmarks/kokoro_envelope.py judge --from network|analysis --voices joe,alto
+
+Also: the generator alone, fed fewer frames than the line has (the front of the model gives
+them in 0.10 s a line), to see what leaving them out costs the words ("The generator fed fewer
+frames" in FINDINGS):
+  .venv/bin/python benchmarks/kokoro_envelope.py judge --from generator --drop padding:8|vowels|vowel-middles
 """
 
 from __future__ import annotations
@@ -41,8 +46,9 @@ FLOOR = -17.0  # ln power: silence below this does not steer the loss
 
 
 # ---- the cut model ------------------------------------------------------------------------------
-def onnx_cut(model: bytes, outputs: list[bytes]) -> bytes | None:
-    """``model`` computing only ``outputs``: the nodes and initializers they need, nothing after."""
+def onnx_cut(model: bytes, outputs: list[bytes], inputs: tuple[bytes, ...] = ()) -> bytes | None:
+    """``model`` computing only ``outputs``: the nodes and initializers they need, nothing after;
+    the tensors named in ``inputs`` (float) are fed instead of computed, nothing before them."""
     from voice.speech import _encode_varint, _fields, _length_delimited
 
     graphs = [(s, e) for n, w, s, e in _fields(model, 0, len(model)) if n == 7 and w == 2]
@@ -62,7 +68,7 @@ def onnx_cut(model: bytes, outputs: list[bytes]) -> bytes | None:
     need, keep = set(outputs), set()
     for k in sorted(nodes, reverse=True):  # nodes are in topological order
         ins, outs, op = nodes[k]
-        if need.intersection(outs):
+        if need.intersection(outs) and not set(inputs).intersection(outs):
             if op in (b"If", b"Loop", b"Scan"):
                 return None  # their subgraphs may read names of this one
             keep.add(k)
@@ -73,7 +79,12 @@ def onnx_cut(model: bytes, outputs: list[bytes]) -> bytes | None:
             continue
         if n == 5 and next((model[ns:ne] for nn, _, ns, ne in _fields(model, s, e) if nn == 8), None) not in need:
             continue  # an initializer (TensorProto.name is field 8) nothing kept reads
+        if n == 11 and next((model[ns:ne] for nn, _, ns, ne in _fields(model, s, e) if nn == 1), None) not in need:
+            continue  # a graph input (ValueInfoProto.name is field 1) nothing kept reads
         body += _length_delimited(n, model[s:e])
+    tensor_type = _length_delimited(1, _encode_varint(1 << 3) + _encode_varint(1))  # TypeProto: elem_type FLOAT
+    for i in inputs:
+        body += _length_delimited(11, _length_delimited(1, i) + _length_delimited(2, tensor_type))
     for o in outputs:
         body += _length_delimited(12, _length_delimited(1, o))
     start = gs - 1 - len(_encode_varint(ge - gs))  # the graph field's key (one byte) and length
@@ -83,14 +94,25 @@ def onnx_cut(model: bytes, outputs: list[bytes]) -> bytes | None:
 @functools.lru_cache(maxsize=2)
 def session(cut: bool):
     """Kokoro with the generator's inputs as outputs: cut after them, or whole (audio first)."""
-    import onnxruntime
-
     from voice.kokoro import model_bytes
     from voice.speech import onnx_with_outputs
 
     model = model_bytes()
     names = [FEATURES, F0_CURVE, DURATIONS]
-    model = onnx_cut(model, names) if cut else onnx_with_outputs(model, names)
+    return _session(onnx_cut(model, names) if cut else onnx_with_outputs(model, names))
+
+
+@functools.lru_cache(maxsize=1)
+def generator_session():
+    """The generator alone: the features and F0 curve (and the style) in, the audio out."""
+    from voice.kokoro import model_bytes
+
+    return _session(onnx_cut(model_bytes(), [b"audio"], inputs=(FEATURES, F0_CURVE)))
+
+
+def _session(model: bytes):
+    import onnxruntime
+
     opts = onnxruntime.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = 2, 1
     return onnxruntime.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
@@ -274,6 +296,47 @@ def install(source: str) -> None:
     K._speak = _speak
 
 
+def install_fewer_frames(drop: str) -> None:
+    """Make the singer sing Mandarin from the generator fed fewer frames than the line has:
+    "padding:N" keeps N frames (25 ms) of the padding before the line, "vowels" every other
+    frame of each vowel, "vowel-middles" half of each vowel, from its middle."""
+    import voice.kokoro as K
+    from voice.speech import PiperSpeech
+
+    what, _, keep = drop.partition(":")
+
+    def frames(a: int, b: int, role: str | None, first: bool) -> list[int]:  # feature frames kept of a..b
+        if what == "padding" and role is None and first:
+            return list(range(max(a, b - 2 * int(keep)), b))
+        if what in ("vowels", "vowel-middles") and role == "nucleus" and b - a > 2:
+            n = 2 * max(1, round((b - a) / 4))  # half the token's duration frames, as feature frames
+            if what == "vowels":
+                return np.round(np.linspace(a, b - 1, n)).astype(int).tolist()
+            return list(range(a, a + n // 2)) + list(range(b - (n - n // 2), b))
+        return list(range(a, b))
+
+    @functools.lru_cache(maxsize=64)
+    def _speak(syllables, speed, voice):
+        _, x, f0c, dur, owners, symbols = speak(syllables, cut=True, speed=speed)
+        kept, lengths, start = [], [], 0
+        for k, (d, owner) in enumerate(zip(dur.astype(int), owners)):
+            role = None if owner is None else syllables[owner[0]][owner[1]].role
+            picked = frames(2 * start, 2 * (start + d), role, k == 0)
+            kept += picked
+            lengths.append(len(picked) / 2)
+            start += d
+        feed, *_ = K.line_inputs(syllables, speed, voice)
+        audio = generator_session().run(None, {"style": feed["style"], FEATURES.decode(): np.ascontiguousarray(x[None][:, :, kept]),
+                                               F0_CURVE.decode(): f0c[kept].reshape(1, 1, -1).astype(np.float32)})[0]
+        audio = np.asarray(audio, np.float64).ravel()
+        edges = np.concatenate([[0.0], np.cumsum(lengths)]) * K.KOKORO_HOP
+        edges *= len(audio) / edges[-1]
+        edges[1:-1] = np.maximum(edges[1:-1] - K.KOKORO_LEAD_S * K.KOKORO_RATE, 0.0)
+        return PiperSpeech(audio, K.KOKORO_RATE, edges, owners, symbols)
+
+    K._speak = _speak
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -285,7 +348,8 @@ def main() -> None:
     t.add_argument("--width", type=int, default=256)
     t.add_argument("--layers", type=int, default=6)
     j = sub.add_parser("judge", help="sing the ballad from re-synthesised speech and judge its words")
-    j.add_argument("--from", dest="source", choices=("network", "analysis"), default="network")
+    j.add_argument("--from", dest="source", choices=("network", "analysis", "generator"), default="network")
+    j.add_argument("--drop", default="padding:8", help='with --from generator: "padding:N", "vowels" or "vowel-middles"')
     j.add_argument("--voices", default="joe,alto")
     j.add_argument("--seeds", default="3,1,2")
     args = ap.parse_args()
@@ -296,7 +360,10 @@ def main() -> None:
     else:
         import mandarin_words
 
-        install(args.source)
+        if args.source == "generator":
+            install_fewer_frames(args.drop)
+        else:
+            install(args.source)
         for voice in args.voices.split(","):
             rows = [mandarin_words.sung(voice, int(s)) for s in args.seeds.split(",")]
             print(f"{voice}: syllable error rate {np.mean([r[0] for r in rows]):.3f}, "
