@@ -111,11 +111,9 @@ def generator_session():
 
 
 def _session(model: bytes):
-    import onnxruntime
+    from voice.speech import onnx_session
 
-    opts = onnxruntime.SessionOptions()
-    opts.intra_op_num_threads, opts.inter_op_num_threads = 2, 1
-    return onnxruntime.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+    return onnx_session(model, threads=2)
 
 
 def speak(syllables, *, cut: bool, speed: float | None = None):

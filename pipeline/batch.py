@@ -57,14 +57,13 @@ def _pipeline():
 
 
 def share_cpus(threads: int) -> None:
-    """Run this worker's models on ``threads`` threads (unless the user chose a number): workers
+    """Run this worker's Kokoro on ``threads`` threads (unless the user chose a number): workers
     that each take every CPU wait on one another. Measured, four short Mandarin songs on two
     CPUs: one worker 20.7–21.2 s; two workers on two threads each 20.7–23.0 s, on one each
     17.6–18.3 s (the same bytes)."""
     from voice.speech import THREADS_ENV
 
     os.environ.setdefault(THREADS_ENV, str(threads))
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))  # torch, read when it is imported
 
 
 def render_one(spec_path: str, out_folder: str, threads: int | None = None) -> dict:
