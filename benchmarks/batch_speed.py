@@ -36,10 +36,9 @@ STYLES_ZH = ["流行, 钢琴, 女声", "民谣, 吉他, 男声", "抒情, 钢琴
 def write_specs(folder: Path, n_songs: int, *, mandarin: bool = False) -> None:
     """``n_songs`` specs of one verse of two lines each (songs of about 20-30 s with intro and outro)."""
     lines, styles = (LINES_ZH, STYLES_ZH) if mandarin else (LINES, STYLES)
+    step = 2 if mandarin else 1  # Mandarin: no line in two songs, so one worker's speech cache does not favour it
     for i in range(n_songs):
-        # Mandarin: no line in two songs, so that one worker's speech cache does not favour it
-        a, b = (lines[2 * i % len(lines)], lines[(2 * i + 1) % len(lines)]) if mandarin else \
-            (lines[i % len(lines)], lines[(i + 1) % len(lines)])
+        a, b = lines[step * i % len(lines)], lines[(step * i + 1) % len(lines)]
         (folder / f"song{i + 1}.yaml").write_text(
             f"title: Batch {i + 1}\ntags: {styles[i % len(styles)]}\nseed: {i}\nlyrics: |\n  [Verse]\n  {a}\n  {b}\n",
             encoding="utf-8")

@@ -287,9 +287,7 @@ def install(source: str) -> None:
                           160, 147)
         length = int(round(dur.sum() * K.KOKORO_HOP))
         y = np.pad(y, (0, max(0, length - len(y))))[:length]
-        edges = np.concatenate([[0.0], np.cumsum(dur)]) * K.KOKORO_HOP
-        edges[1:-1] = np.maximum(edges[1:-1] - K.KOKORO_LEAD_S * K.KOKORO_RATE, 0.0)
-        return PiperSpeech(y, K.KOKORO_RATE, edges, owners, symbols)
+        return PiperSpeech(y, K.KOKORO_RATE, K.token_edges(dur, len(y)), owners, symbols)
 
     K._speak = _speak
 
@@ -327,10 +325,7 @@ def install_fewer_frames(drop: str) -> None:
         audio = generator_session().run(None, {"style": feed["style"], FEATURES.decode(): np.ascontiguousarray(x[None][:, :, kept]),
                                                F0_CURVE.decode(): f0c[kept].reshape(1, 1, -1).astype(np.float32)})[0]
         audio = np.asarray(audio, np.float64).ravel()
-        edges = np.concatenate([[0.0], np.cumsum(lengths)]) * K.KOKORO_HOP
-        edges *= len(audio) / edges[-1]
-        edges[1:-1] = np.maximum(edges[1:-1] - K.KOKORO_LEAD_S * K.KOKORO_RATE, 0.0)
-        return PiperSpeech(audio, K.KOKORO_RATE, edges, owners, symbols)
+        return PiperSpeech(audio, K.KOKORO_RATE, K.token_edges(np.array(lengths), len(audio)), owners, symbols)
 
     K._speak = _speak
 

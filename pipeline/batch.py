@@ -56,20 +56,17 @@ def _pipeline():
     return SongPipeline()
 
 
-def share_cpus(threads: int) -> None:
-    """Run this worker's Kokoro on ``threads`` threads (unless the user chose a number): workers
-    that each take every CPU wait on one another. Measured, four short Mandarin songs on two
-    CPUs: one worker 20.7–21.2 s; two workers on two threads each 20.7–23.0 s, on one each
-    17.6–18.3 s (the same bytes)."""
-    from voice.speech import THREADS_ENV
-
-    os.environ.setdefault(THREADS_ENV, str(threads))
-
-
 def render_one(spec_path: str, out_folder: str, threads: int | None = None) -> dict:
-    """Render one spec (in a worker); never raises — failures come back as a result."""
+    """Render one spec (in a worker); never raises — failures come back as a result.
+
+    ``threads``: this worker's share of the CPUs for Kokoro (unless the user chose a number):
+    workers that each take every CPU wait on one another. Measured, four short Mandarin songs on
+    two CPUs: one worker 20.7–21.2 s; two workers on two threads each 20.7–23.0 s, on one each
+    17.6–18.3 s (the same bytes)."""
     if threads:
-        share_cpus(threads)
+        from voice.speech import THREADS_ENV
+
+        os.environ.setdefault(THREADS_ENV, str(threads))
     t0 = time.perf_counter()
     try:
         from .pipeline import spec_hash
@@ -163,9 +160,9 @@ def run_batch(specs_dir: str | Path, out_dir: str | Path, *, workers: int = 1, r
         else:
             from voice.speech import available_cpus
 
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=share_cpus,
-                                     initargs=(max(1, available_cpus() // workers),)) as pool:
-                futures = [pool.submit(render_one, spec, folder) for spec, folder in todo]
+            share = max(1, available_cpus() // workers)
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+                futures = [pool.submit(render_one, spec, folder, share) for spec, folder in todo]
                 for fut in as_completed(futures):
                     done(fut.result())
     if bar is not None:

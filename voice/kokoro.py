@@ -190,10 +190,18 @@ def _speak(syllables: tuple[tuple[Phone, ...], ...], speed: float, voice: str) -
     audio = np.asarray(out[0], dtype=np.float64).reshape(-1)
     edges = None
     if len(out) > 1 and np.asarray(out[1]).size == len(owners):
-        edges = np.concatenate([[0.0], np.cumsum(np.asarray(out[1], dtype=np.float64).reshape(-1))]) * KOKORO_HOP
-        if edges[-1] > 0:
-            edges *= len(audio) / edges[-1]
-        edges[1:-1] = np.maximum(edges[1:-1] - KOKORO_LEAD_S * KOKORO_RATE, 0.0)
+        edges = token_edges(np.asarray(out[1], dtype=np.float64).reshape(-1), len(audio))
         edges.setflags(write=False)
     audio.setflags(write=False)
     return PiperSpeech(audio, KOKORO_RATE, edges, owners, symbols)
+
+
+def token_edges(frames: np.ndarray, n_samples: int) -> np.ndarray:
+    """Sample positions of the edges of tokens lasting ``frames`` duration frames each, in audio
+    of ``n_samples``: scaled to the audio's length, inner edges ``KOKORO_LEAD_S`` earlier (the
+    sound runs that far ahead of the durations)."""
+    edges = np.concatenate([[0.0], np.cumsum(frames)]) * KOKORO_HOP
+    if edges[-1] > 0:
+        edges *= n_samples / edges[-1]
+    edges[1:-1] = np.maximum(edges[1:-1] - KOKORO_LEAD_S * KOKORO_RATE, 0.0)
+    return edges
