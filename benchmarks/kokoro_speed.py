@@ -1,0 +1,88 @@
+"""Kokoro's speed with its int8 convolutions as onnxruntime runs them (``ConvInteger``) and as
+integer matrix products (``voice.onnx_convs``, as shipped), on the same lines, and whether the
+samples are the same.
+
+Per line: the median of ``--runs`` runs of each session, spoken at the singer's speed.
+
+Run: .venv/bin/python benchmarks/kokoro_speed.py [--lines 6] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+
+def lines(n: int) -> list[list]:
+    """``n`` random lines of 6–12 common characters (pypinyin's phrase list), as Kokoro phones."""
+    from pypinyin import Style, lazy_pinyin
+    from pypinyin.constants import PHRASES_DICT
+
+    from voice.kokoro import pinyin_phones
+
+    chars = [c for c, _ in collections.Counter(c for p in PHRASES_DICT for c in p).most_common(3000)]
+    out = []
+    for k in range(n):
+        rng = np.random.default_rng(20000 + k)
+        text = "".join(rng.choice(chars, size=int(rng.integers(6, 13))))
+        out.append([pinyin_phones(p) for p in lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True)])
+    return out
+
+
+def timed(fn, runs: int) -> float:
+    ts = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return float(np.median(ts))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lines", type=int, default=6)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    from voice.kokoro import KOKORO_RATE, KOKORO_SPEED, KOKORO_VOICE, line_inputs, model_bytes
+    from voice.onnx_convs import convs_as_matmuls
+    from voice.speech import inference_threads, onnx_session, onnx_with_extra_output
+
+    model = onnx_with_extra_output(model_bytes(), op_type=b"Clip")
+    t = time.perf_counter()
+    fast, count = convs_as_matmuls(model)
+    rewrite_s = time.perf_counter() - t
+    threads = inference_threads()
+    t = time.perf_counter()
+    plain = onnx_session(model, threads=threads)
+    plain_load = time.perf_counter() - t
+    t = time.perf_counter()
+    rewritten = onnx_session(fast, threads=threads)
+    fast_load = time.perf_counter() - t
+    print(f"{count} convolutions rewritten in {rewrite_s:.2f} s; session made in {plain_load:.2f} s as shipped "
+          f"by the package, {fast_load:.2f} s rewritten; {threads} threads")
+    print("| line | audio | ConvInteger | matrix products | same samples |")
+    print("|---|---|---|---|---|")
+    totals = [0.0, 0.0, 0.0]
+    for k, syllables in enumerate(lines(args.lines)):
+        feed = line_inputs(syllables, KOKORO_SPEED, KOKORO_VOICE)[0]
+        a, b = plain.run(None, feed), rewritten.run(None, feed)
+        same = np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+        ta = timed(lambda: plain.run(None, feed), args.runs)
+        tb = timed(lambda: rewritten.run(None, feed), args.runs)
+        dur = a[0].size / KOKORO_RATE
+        totals = [totals[0] + dur, totals[1] + ta, totals[2] + tb]
+        print(f"| {k} ({len(syllables)} syllables) | {dur:.1f} s | {ta:.3f} s | {tb:.3f} s | {'yes' if same else 'NO'} |",
+              flush=True)
+    print(f"| all | {totals[0]:.1f} s | {totals[1]:.2f} s | {totals[2]:.2f} s ({1 - totals[2] / totals[1]:.0%} less) | |")
+
+
+if __name__ == "__main__":
+    main()
