@@ -4,7 +4,7 @@ The model's convolutions are dynamically quantised (``DynamicQuantizeLinear`` �
 → bias added in int32 → ``Cast`` → ``Mul`` by the two scales). onnxruntime runs ``ConvInteger``
 slowly: one of the generator's 128-channel layers over 7.4 s of speech (11 taps, 35,521 frames)
 takes 41 ms, the same integer sums as ``MatMulIntegerToFloat`` 25 ms, im2col included. Over
-whole lines Kokoro speaks 28% sooner (``benchmarks/kokoro_speed.py``; benchmarks/FINDINGS.md,
+whole lines Kokoro speaks 26–28% sooner (``benchmarks/kokoro_speed.py``; benchmarks/FINDINGS.md,
 "Kokoro's convolutions as matrix products").
 
 :func:`convs_as_matmuls` rewrites each such convolution (1-D, group 1, any stride, padding or
@@ -12,9 +12,9 @@ dilation) as: the quantised input transposed to (time, channels), padded with it
 gathered into (time, taps × channels) (im2col), multiplied by the int8 weights
 (``MatMulIntegerToFloat`` with unit scales: the int32 sums as floats, plus the int32 bias), and
 transposed back before the model's own ``Mul`` by the scales. The sums are integers (exact in
-float32 below 2**24; over six lines the largest is 6 × 10**5), so the model gives the same samples to the
-bit. The weights' zero point is taken out (uint8 minus zero point fits int8: the model's
-weights are 7-bit). A convolution that does not match the pattern is left as it is.
+float32 below 2**24; over six lines the largest is 6 × 10**5), so the model gives the same
+samples to the bit. The weights' zero point is taken out (uint8 minus zero point fits int8: the
+model's weights are 7-bit). A convolution that does not match the pattern is left as it is.
 """
 
 from __future__ import annotations
@@ -23,12 +23,15 @@ import collections
 
 import numpy as np
 
+from .speech import _fields, _length_delimited
+
 _INT8 = (-128, 127)
 
 
-def convs_as_matmuls(model: bytes) -> tuple[bytes, int]:
-    """``model`` (ONNX bytes) with its dynamically quantised convolutions as integer matrix
-    products, and how many were rewritten (0: the bytes unchanged)."""
+def convs_as_matmuls(model: bytes, *, within: str = "") -> tuple[bytes, int]:
+    """``model`` (ONNX bytes) with its dynamically quantised convolutions whose node names
+    contain ``within`` as integer matrix products, and how many were rewritten (0: the bytes
+    unchanged)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -54,23 +57,28 @@ def convs_as_matmuls(model: bytes) -> tuple[bytes, int]:
                  numpy_helper.from_array(np.array(0, np.int64), "cm_zero"),
                  numpy_helper.from_array(np.array(1, np.int64), "cm_one"),
                  numpy_helper.from_array(np.float32(1.0), "cm_unit")]
-    replaced: dict[int, list] = {}
-    dropped: set[int] = set()
-    for conv in g.node:
-        if conv.op_type != "ConvInteger" or len(conv.input) != 4:
+    nodes = list(g.node)
+    index = {id(n): k for k, n in enumerate(nodes)}
+    insert_at: dict[int, list] = {}  # node index -> the nodes that take its place
+    removed: set[int] = set()
+    maybe_dead: set[int] = set()
+    for conv in nodes:
+        if conv.op_type != "ConvInteger" or len(conv.input) != 4 or within not in conv.name:
             continue
         quant = made_by.get(conv.input[0])
         add = only_user(conv.output[0], "Add")
         cast = add and only_user(add.output[0], "Cast")
         mul = cast and only_user(cast.output[0], "Mul")
         weights, w_zero = const(conv.input[1]), const(conv.input[3])
-        if quant is None or quant.op_type != "DynamicQuantizeLinear" or mul is None or weights is None or w_zero is None:
+        if (quant is None or quant.op_type != "DynamicQuantizeLinear" or mul is None
+                or weights is None or w_zero is None):
             continue
         bias_shape = made_by.get(add.input[1])  # Reshape(Cast(Floor(Div(bias, scales)))) to int32
         bias_int = bias_shape and made_by.get(bias_shape.input[0])
         attrs = {a.name: helper.get_attribute_value(a) for a in conv.attribute}
-        if (bias_shape is None or bias_shape.op_type != "Reshape" or bias_int is None or bias_int.op_type != "Cast"
-                or weights.ndim != 3 or attrs.get("group", 1) != 1 or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET")):
+        if (bias_shape is None or bias_shape.op_type != "Reshape" or bias_int is None
+                or bias_int.op_type != "Cast" or weights.ndim != 3 or attrs.get("group", 1) != 1
+                or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET")):
             continue
         taps = weights.astype(np.int32) - w_zero.astype(np.int32)
         if taps.min() < _INT8[0] or taps.max() > _INT8[1]:
@@ -83,8 +91,8 @@ def convs_as_matmuls(model: bytes) -> tuple[bytes, int]:
         xq, _, xz = quant.output
         new_inits.append(numpy_helper.from_array(
             np.ascontiguousarray(taps.transpose(2, 1, 0).reshape(k * c_in, c_out)).astype(np.int8), P + "/cm_w"))
-        nodes = [helper.make_node("Squeeze", [xq, "cm_axis0"], [P + "/cm_x"]),
-                 helper.make_node("Transpose", [P + "/cm_x"], [P + "/cm_xt"], perm=[1, 0])]  # (time, channels)
+        new = [helper.make_node("Squeeze", [xq, "cm_axis0"], [P + "/cm_x"]),
+               helper.make_node("Transpose", [P + "/cm_x"], [P + "/cm_xt"], perm=[1, 0])]  # (time, channels)
         rows = P + "/cm_xt"
         if k > 1 or stride > 1 or pad_begin or pad_end:
             new_inits += [numpy_helper.from_array(np.array([pad_begin, 0, pad_end, 0], np.int64), P + "/cm_pads"),
@@ -92,42 +100,92 @@ def convs_as_matmuls(model: bytes) -> tuple[bytes, int]:
                           numpy_helper.from_array(np.array(dilation * (k - 1) + 1, np.int64), P + "/cm_span"),
                           numpy_helper.from_array(np.array(stride, np.int64), P + "/cm_stride"),
                           numpy_helper.from_array(np.array([-1, k * c_in], np.int64), P + "/cm_rows")]
-            nodes += [helper.make_node("Pad", [rows, P + "/cm_pads", xz], [P + "/cm_xp"]),
-                      helper.make_node("Shape", [P + "/cm_xp"], [P + "/cm_len1"], start=0, end=1),
-                      helper.make_node("Squeeze", [P + "/cm_len1", "cm_axis0"], [P + "/cm_len"]),
-                      helper.make_node("Sub", [P + "/cm_len", P + "/cm_span"], [P + "/cm_last"]),
-                      helper.make_node("Add", [P + "/cm_last", "cm_one"], [P + "/cm_end"]),
-                      helper.make_node("Range", ["cm_zero", P + "/cm_end", P + "/cm_stride"], [P + "/cm_t"]),
-                      helper.make_node("Unsqueeze", [P + "/cm_t", "cm_axis1"], [P + "/cm_t2"]),
-                      helper.make_node("Add", [P + "/cm_t2", P + "/cm_taps"], [P + "/cm_idx"]),  # (frames, taps)
-                      helper.make_node("Gather", [P + "/cm_xp", P + "/cm_idx"], [P + "/cm_g"], axis=0),
-                      helper.make_node("Reshape", [P + "/cm_g", P + "/cm_rows"], [P + "/cm_im"])]
+            new += [helper.make_node("Pad", [rows, P + "/cm_pads", xz], [P + "/cm_xp"]),
+                    helper.make_node("Shape", [P + "/cm_xp"], [P + "/cm_len1"], start=0, end=1),
+                    helper.make_node("Squeeze", [P + "/cm_len1", "cm_axis0"], [P + "/cm_len"]),
+                    helper.make_node("Sub", [P + "/cm_len", P + "/cm_span"], [P + "/cm_last"]),
+                    helper.make_node("Add", [P + "/cm_last", "cm_one"], [P + "/cm_end"]),
+                    helper.make_node("Range", ["cm_zero", P + "/cm_end", P + "/cm_stride"], [P + "/cm_t"]),
+                    helper.make_node("Unsqueeze", [P + "/cm_t", "cm_axis1"], [P + "/cm_t2"]),
+                    helper.make_node("Add", [P + "/cm_t2", P + "/cm_taps"], [P + "/cm_idx"]),  # (frames, taps)
+                    helper.make_node("Gather", [P + "/cm_xp", P + "/cm_idx"], [P + "/cm_g"], axis=0),
+                    helper.make_node("Reshape", [P + "/cm_g", P + "/cm_rows"], [P + "/cm_im"])]
             rows = P + "/cm_im"
-        nodes += [helper.make_node("Cast", [bias_int.output[0]], [P + "/cm_b"], to=TensorProto.FLOAT),
-                  helper.make_node("Reshape", [P + "/cm_b", "cm_flat"], [P + "/cm_bias"]),
-                  helper.make_node("MatMulIntegerToFloat", [rows, P + "/cm_w", "cm_unit", "cm_unit", xz, "", P + "/cm_bias"],
-                                   [P + "/cm_sum"], domain="com.microsoft"),
-                  helper.make_node("Transpose", [P + "/cm_sum"], [P + "/cm_st"], perm=[1, 0]),
-                  helper.make_node("Unsqueeze", [P + "/cm_st", "cm_axis0"], [P + "/cm_sum3"]),
-                  helper.make_node("Mul", [P + "/cm_sum3", mul.input[1]], [mul.output[0]])]
-        replaced[id(conv)] = nodes
-        dropped.update((id(add), id(cast), id(mul)))
-    if not replaced:
+        new += [helper.make_node("Cast", [bias_int.output[0]], [P + "/cm_b"], to=TensorProto.FLOAT),
+                helper.make_node("Reshape", [P + "/cm_b", "cm_flat"], [P + "/cm_bias"]),
+                helper.make_node("MatMulIntegerToFloat",
+                                 [rows, P + "/cm_w", "cm_unit", "cm_unit", xz, "", P + "/cm_bias"],
+                                 [P + "/cm_sum"], domain="com.microsoft"),
+                helper.make_node("Transpose", [P + "/cm_sum"], [P + "/cm_st"], perm=[1, 0]),
+                helper.make_node("Unsqueeze", [P + "/cm_st", "cm_axis0"], [P + "/cm_sum3"]),
+                helper.make_node("Mul", [P + "/cm_sum3", mul.input[1]], [mul.output[0]])]
+        insert_at[index[id(mul)]] = new
+        removed.update(index[id(n)] for n in (conv, add, cast, mul))
+        maybe_dead.add(index[id(bias_shape)])
+    if not insert_at:
         return model, 0
-    nodes = [x for n in g.node if id(n) not in dropped for x in replaced.get(id(n), [n])]
-    outputs = {o.name for o in g.output}
-    while True:  # drop what only the old nodes used (the int32 bias's Reshape)
-        wanted = {i for n in nodes for i in n.input} | outputs
-        kept = [n for n in nodes if any(o in wanted for o in n.output)]
-        if len(kept) == len(nodes):
-            break
-        nodes = kept
-    del g.node[:]
-    g.node.extend(nodes)
-    wanted = {i for n in nodes for i in n.input}
-    kept_inits = [i for i in list(g.initializer) + new_inits if i.name in wanted]
-    del g.initializer[:]
-    g.initializer.extend(kept_inits)
+    kept = [n for k, n in enumerate(nodes) if k not in removed] + [n for new in insert_at.values() for n in new]
+    wanted = _inputs(kept) | {o.name for o in g.output}
+    removed |= {k for k in maybe_dead if not any(o in wanted for o in nodes[k].output)}  # the int32 bias's Reshape
+    kept = [n for k, n in enumerate(nodes) if k not in removed] + [n for new in insert_at.values() for n in new]
+    wanted = _inputs(kept) | {o.name for o in g.output}
+    freed = _inputs(nodes[k] for k in removed) - wanted  # the old weights and their zero points
+    unused = {k for k, init in enumerate(g.initializer) if init.name in freed}
+    graph_tail = b"".join(_length_delimited(5, t.SerializeToString()) for t in new_inits if t.name in wanted)
+    model_tail = b""
     if not any(o.domain == "com.microsoft" for o in m.opset_import):
-        m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    return m.SerializeToString(), len(replaced)
+        model_tail = _length_delimited(8, helper.make_opsetid("com.microsoft", 1).SerializeToString())
+    inserts = {k: b"".join(_length_delimited(1, n.SerializeToString()) for n in new) for k, new in insert_at.items()}
+    return _spliced(model, removed, inserts, unused, graph_tail) + model_tail, len(insert_at)
+
+
+def _inputs(nodes) -> set[str]:
+    """Every tensor the nodes read, inside their subgraphs too."""
+    from onnx import AttributeProto
+
+    names = set()
+    for n in nodes:
+        names.update(n.input)
+        for a in n.attribute:
+            if a.type == AttributeProto.GRAPH:
+                names |= _inputs(a.g.node)
+            elif a.type == AttributeProto.GRAPHS:
+                for sub in a.graphs:
+                    names |= _inputs(sub.node)
+    return names
+
+
+def _spliced(model: bytes, removed: set[int], inserts: dict[int, bytes], unused: set[int],
+             graph_tail: bytes) -> bytes:
+    """The model's bytes with nodes removed and others put in their place, unused initializers
+    left out and ``graph_tail`` (serialised graph fields) added, copying the rest as it is:
+    cheaper than serialising the whole model again (0.3 s for Kokoro's 92 MB). Node and
+    initializer indices count across every ``graph`` field, as protobuf merges them."""
+    model = memoryview(model)  # slices without copies
+    out, node_k, init_k, begin, first = [], 0, 0, 0, True
+    for number, wire, start, end in _fields(model, 0, len(model)):
+        if number != 7 or wire != 2:  # ModelProto.graph
+            out.append(model[begin:end])
+            begin = end
+            continue
+        parts, field_begin = [], start
+        for gnum, gwire, _, gend in _fields(model, start, end):
+            whole = model[field_begin:gend]
+            if gnum == 1 and gwire == 2:  # GraphProto.node
+                parts.append(inserts.get(node_k, b""))
+                if node_k not in removed:
+                    parts.append(whole)
+                node_k += 1
+            elif gnum == 5 and gwire == 2:  # GraphProto.initializer
+                if init_k not in unused:
+                    parts.append(whole)
+                init_k += 1
+            else:
+                parts.append(whole)
+            field_begin = gend
+        if first:
+            parts.append(graph_tail)
+            first = False
+        out.append(_length_delimited(7, b"".join(parts)))
+        begin = end
+    return b"".join(out)
