@@ -49,7 +49,7 @@ FLOOR = -17.0  # ln power: silence below this does not steer the loss
 def onnx_cut(model: bytes, outputs: list[bytes], inputs: tuple[bytes, ...] = ()) -> bytes | None:
     """``model`` computing only ``outputs``: the nodes and initializers they need, nothing after;
     the tensors named in ``inputs`` (float) are fed instead of computed, nothing before them."""
-    from voice.speech import _encode_varint, _fields, _length_delimited
+    from voice.onnx_graph import _encode_varint, _fields, _length_delimited
 
     graphs = [(s, e) for n, w, s, e in _fields(model, 0, len(model)) if n == 7 and w == 2]
     if len(graphs) != 1:
@@ -95,7 +95,7 @@ def onnx_cut(model: bytes, outputs: list[bytes], inputs: tuple[bytes, ...] = ())
 def session(cut: bool):
     """Kokoro with the generator's inputs as outputs: cut after them, or whole (audio first)."""
     from voice.kokoro import model_bytes
-    from voice.speech import onnx_with_outputs
+    from voice.onnx_graph import onnx_with_outputs
 
     model = model_bytes()
     names = [FEATURES, F0_CURVE, DURATIONS]

@@ -1,5 +1,5 @@
 """Kokoro's speed with its int8 convolutions as onnxruntime runs them (``ConvInteger``) and as
-integer matrix products (``voice.onnx_convs``, as shipped), on the same lines, and whether the
+integer matrix products (``voice.onnx_graph``, as shipped), on the same lines, and whether the
 samples are the same.
 
 Per line: the median of ``--runs`` runs of each session, spoken at the singer's speed.
@@ -52,8 +52,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     from voice.kokoro import GENERATOR, KOKORO_RATE, KOKORO_SPEED, KOKORO_VOICE, line_inputs, model_bytes
-    from voice.onnx_convs import convs_as_matmuls
-    from voice.speech import inference_threads, onnx_session, onnx_with_extra_output
+    from voice.onnx_graph import convs_as_matmuls, onnx_with_extra_output
+    from voice.speech import inference_threads, onnx_session
 
     model = onnx_with_extra_output(model_bytes(), op_type=b"Clip")
     t = time.perf_counter()

@@ -451,7 +451,7 @@ def test_phones_from_arpabet_and_from_espeak_ipa():
 
 
 def test_onnx_extra_output_is_appended():
-    from voice.speech import _fields, _length_delimited, onnx_with_extra_output
+    from voice.onnx_graph import _fields, _length_delimited, onnx_with_extra_output
 
     node = _length_delimited(1, b"in") + _length_delimited(2, b"dur") + _length_delimited(4, b"Ceil")
     model = _length_delimited(7, _length_delimited(1, node) + _length_delimited(12, _length_delimited(1, b"out")))

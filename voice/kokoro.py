@@ -12,7 +12,7 @@ model speaks both languages.
 Its graph holds the number of frames of every token (the one ``Clip`` node);
 :func:`kokoro_session` exposes it as an extra output, the way :mod:`voice.speech` does for
 Piper, so the model says where each phone lies in its audio. The vocoder's int8 convolutions
-run as integer matrix products (:mod:`voice.onnx_convs`): the same samples, 26–28% sooner.
+run as integer matrix products (:mod:`voice.onnx_graph`): the same samples, 26–28% sooner.
 Nothing is written to disk: the parts are joined in memory and checked against the package's
 SHA-256.
 """
@@ -30,9 +30,9 @@ import numpy as np
 
 from representations.errors import BackendUnavailable
 
+from .onnx_graph import convs_as_matmuls, onnx_with_extra_output
 from .phonemes import Phone
-from .onnx_convs import convs_as_matmuls
-from .speech import PiperSpeech, inference_threads, onnx_session, onnx_with_extra_output
+from .speech import PiperSpeech, inference_threads, onnx_session
 
 KOKORO_RATE = 24000  # Hz
 KOKORO_HOP = 600  # samples per duration frame

@@ -1,4 +1,10 @@
-"""Kokoro's int8 convolutions as integer matrix products: the same sums, a faster kernel.
+"""Rewrites of the voice models' ONNX graphs.
+
+- :func:`onnx_with_extra_output`: a node's output added as a graph output, by appending to the
+  serialised bytes (a minimal protobuf walk, no ``onnx`` package): Piper's phone durations
+  (``Ceil``) and Kokoro's token frames (``Clip``).
+- :func:`convs_as_matmuls`: Kokoro's int8 convolutions as integer matrix products, the same
+  sums through a faster kernel.
 
 The model's convolutions are dynamically quantised (``DynamicQuantizeLinear`` → ``ConvInteger``
 → bias added in int32 → ``Cast`` → ``Mul`` by the two scales). onnxruntime runs ``ConvInteger``
@@ -23,8 +29,89 @@ import collections
 
 import numpy as np
 
-from .speech import _fields, _length_delimited
+# ---- a minimal protobuf walk: a node's output as a graph output ---------------------------------
+def _varint(buf: bytes, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = buf[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, i
 
+
+def _fields(buf: bytes, start: int, end: int):
+    """(field number, wire type, start, end) of each field of a protobuf message in buf[start:end]."""
+    i = start
+    while i < end:
+        key, i = _varint(buf, i)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            _, j = _varint(buf, i)
+        elif wire == 1:
+            j = i + 8
+        elif wire == 2:
+            n, i = _varint(buf, i)
+            j = i + n
+        elif wire == 5:
+            j = i + 4
+        else:
+            raise ValueError(f"protobuf wire type {wire} is not supported")
+        yield number, wire, i, j
+        i = j
+
+
+def _encode_varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _length_delimited(number: int, payload: bytes) -> bytes:
+    return _encode_varint(number << 3 | 2) + _encode_varint(len(payload)) + payload
+
+
+def onnx_with_extra_output(model: bytes, *, op_type: bytes) -> bytes | None:
+    """The ONNX model ``model`` with the output of its only ``op_type`` node added as a graph
+    output, or None when there is not exactly one such node.
+
+    Serialised protobuf messages merge when concatenated (repeated fields append), so the extra
+    ``ModelProto.graph.output`` (fields 7 → 12 → ValueInfoProto.name 1) is appended to the bytes.
+    """
+    try:
+        names: list[bytes] = []
+        for number, wire, s, e in _fields(model, 0, len(model)):
+            if number != 7 or wire != 2:  # ModelProto.graph
+                continue
+            for gnum, gwire, gs, ge in _fields(model, s, e):
+                if gnum != 1 or gwire != 2:  # GraphProto.node
+                    continue
+                outputs, op = [], None
+                for nnum, nwire, ns, ne in _fields(model, gs, ge):
+                    if nnum == 2 and nwire == 2:  # NodeProto.output
+                        outputs.append(model[ns:ne])
+                    elif nnum == 4 and nwire == 2:  # NodeProto.op_type
+                        op = model[ns:ne]
+                if op == op_type:
+                    names.extend(outputs)
+    except (IndexError, ValueError):
+        return None
+    if len(names) != 1:
+        return None
+    return onnx_with_outputs(model, names)
+
+
+def onnx_with_outputs(model: bytes, names: list[bytes]) -> bytes:
+    """The ONNX model ``model`` with the tensors ``names`` added as graph outputs (appended
+    ``ModelProto.graph.output`` entries: serialised messages merge when concatenated)."""
+    return model + b"".join(_length_delimited(7, _length_delimited(12, _length_delimited(1, n))) for n in names)
+
+
+# ---- convolutions as integer matrix products ----------------------------------------------------
 _INT8 = (-128, 127)
 
 

