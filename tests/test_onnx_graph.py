@@ -118,7 +118,7 @@ def test_kokoro_speaks_the_same_samples_through_the_rewrite():
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])  # audio and token frames
 
 
-def test_kokoro_falls_back_to_the_model_as_shipped(monkeypatch):
+def test_kokoro_runs_the_rewrite_and_falls_back_without_it(monkeypatch):
     import voice.kokoro as kokoro
 
     if not kokoro.kokoro_available():
@@ -127,7 +127,9 @@ def test_kokoro_falls_back_to_the_model_as_shipped(monkeypatch):
     def no_onnx(*args, **kwargs):
         raise ImportError("No module named 'onnx'")
 
+    kokoro.kokoro_session()
+    assert kokoro.rewritten_convs == 50  # the singer's session runs the rewrite
     monkeypatch.setattr(kokoro, "convs_as_matmuls", no_onnx)
-    session = kokoro._session(model := kokoro.model_bytes())
-    ops = {n.op_type for n in onnx.load_from_string(model).graph.node}
-    assert "ConvInteger" in ops and len(session.get_outputs()) == 1  # the package's model, unchanged
+    monkeypatch.setattr(kokoro, "rewritten_convs", 50)  # restored after the test
+    session = kokoro._session(kokoro.model_bytes())
+    assert kokoro.rewritten_convs == 0 and len(session.get_outputs()) == 1  # the package's model, unchanged

@@ -43,6 +43,7 @@ GENERATOR = "/decoder/decoder/generator/"  # the vocoder: 91.5% of the time, all
 SPEECH_CACHE_LINES = 64  # lines of speech kept (about 1 MB a line)
 KOKORO_SPEED = 0.42  # spoken 2.4 times slower: vowels come out long (benchmarks/FINDINGS.md)
 _PARTS = 4
+rewritten_convs = 0  # convolutions the loaded session runs as integer matrix products (0: none)
 
 INITIALS = {"b": "p", "p": "pʰ", "m": "m", "f": "f", "d": "t", "t": "tʰ", "n": "n", "l": "l", "g": "k",
             "k": "kʰ", "h": "x", "j": "ʨ", "q": "ʨʰ", "x": "ɕ", "zh": "ꭧ", "ch": "ꭧʰ", "sh": "ʂ", "r": "ɻ",
@@ -154,11 +155,16 @@ def _session(model: bytes):
     """The session, its vocoder's convolutions as integer matrix products (the same samples,
     sooner); the model as the package ships it where the rewrite cannot be made or run (no
     ``onnx`` package, an onnxruntime without ``MatMulIntegerToFloat``)."""
+    global rewritten_convs
     threads = inference_threads()
     try:
-        return onnx_session(convs_as_matmuls(model, within=GENERATOR)[0], threads=threads)
+        fast, count = convs_as_matmuls(model, within=GENERATOR)
+        session = onnx_session(fast, threads=threads)
     except Exception:  # ImportError, or onnxruntime's own error types for a graph it rejects
-        return onnx_session(model, threads=threads)
+        count = 0
+        session = onnx_session(model, threads=threads)
+    rewritten_convs = count
+    return session
 
 
 def synthesize_kokoro(syllables: list[list[Phone]], *, speed: float | None = None,
