@@ -54,7 +54,7 @@ def run(model: bytes, x: np.ndarray) -> np.ndarray:
 CASES = {
     "plain": [{"k": 3, "pads": [1, 1]}],
     "dilated, padded": [{"k": 7, "dilations": [3], "pads": [9, 9]}],
-    "strided, uneven pads": [{"k": 12, "strides": [6], "pads": [3, 3]}],
+    "strided, uneven pads": [{"k": 12, "strides": [6], "pads": [3, 5]}],
     "1x1": [{"k": 1}],
     "in a row": [{"k": 11, "dilations": [5], "pads": [25, 25], "c_out": 8}, {"k": 3, "pads": [1, 1]}, {"k": 1}],
 }
