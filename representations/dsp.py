@@ -59,7 +59,7 @@ def resample_poly(x: np.ndarray, up: int, down: int, axis: int = 0) -> np.ndarra
         x = x.astype(np.float64)
     if up == down == 1:
         return x.copy()
-    taps_per_phase = -(-(20 * max(up, down) + 1) // up)  # the length of _lowpass(up, down), split in phases
+    taps_per_phase = -(-len(_lowpass(up, down)) // up)
     n_out = -(-x.shape[axis] * up // down)
     if x.shape[axis] > FAST_SAMPLES or n_out * taps_per_phase > FAST_WORK or up * taps_per_phase > FAST_LOOPS:
         from scipy.signal import resample_poly as scipy_resample
