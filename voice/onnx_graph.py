@@ -211,11 +211,15 @@ def convs_as_matmuls(model: bytes, *, within: str = "") -> tuple[bytes, int]:
         maybe_dead.add(index[id(bias_shape)])
     if not insert_at:
         return model, 0
-    kept = [n for k, n in enumerate(nodes) if k not in removed] + [n for new in insert_at.values() for n in new]
-    wanted = _inputs(kept) | {o.name for o in g.output}
+    added = [n for new in insert_at.values() for n in new]
+    outputs = {o.name for o in g.output}
+
+    def read() -> set[str]:  # what the graph still reads once ``removed`` is gone
+        return _inputs([n for k, n in enumerate(nodes) if k not in removed] + added) | outputs
+
+    wanted = read()
     removed |= {k for k in maybe_dead if not any(o in wanted for o in nodes[k].output)}  # the int32 bias's Reshape
-    kept = [n for k, n in enumerate(nodes) if k not in removed] + [n for new in insert_at.values() for n in new]
-    wanted = _inputs(kept) | {o.name for o in g.output}
+    wanted = read()
     freed = _inputs(nodes[k] for k in removed) - wanted  # the old weights and their zero points
     unused = {k for k, init in enumerate(g.initializer) if init.name in freed}
     graph_tail = b"".join(_length_delimited(5, t.SerializeToString()) for t in new_inits if t.name in wanted)
