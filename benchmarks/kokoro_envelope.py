@@ -146,18 +146,29 @@ def analysed(audio24k: np.ndarray, n: int):
 
 
 # ---- data and training --------------------------------------------------------------------------
-def make_data(lines: int, first: int) -> None:
-    from pypinyin import Style, lazy_pinyin
+@functools.lru_cache(maxsize=1)
+def _common_chars() -> list[str]:
     from pypinyin.constants import PHRASES_DICT
+
+    return [c for c, _ in collections.Counter(c for p in PHRASES_DICT for c in p).most_common(3000)]
+
+
+def random_line(seed: int, lengths: tuple[int, int] = (4, 13)) -> tuple[str, list]:
+    """A random line of ``lengths`` (low, high exclusive) of the 3,000 commonest characters in
+    pypinyin's phrase list: (text, syllables as Kokoro phones)."""
+    from pypinyin import Style, lazy_pinyin
 
     from voice.kokoro import pinyin_phones
 
+    rng = np.random.default_rng(seed)
+    text = "".join(rng.choice(_common_chars(), size=int(rng.integers(*lengths))))
+    return text, [pinyin_phones(p) for p in lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True)]
+
+
+def make_data(lines: int, first: int) -> None:
     (BUILD / "data").mkdir(parents=True, exist_ok=True)
-    chars = [c for c, _ in collections.Counter(c for p in PHRASES_DICT for c in p).most_common(3000)]
     for k in range(first, first + lines):
-        rng = np.random.default_rng(k)
-        text = "".join(rng.choice(chars, size=int(rng.integers(4, 13))))
-        syl = [pinyin_phones(p) for p in lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True)]
+        text, syl = random_line(k)
         audio, x, f0c, *_ = speak(syl, cut=False)
         lsp, ap, voiced = analysed(audio, x.shape[1])
         np.savez_compressed(BUILD / "data" / f"{k:05d}.npz", x=x.astype(np.float16), f0c=f0c.astype(np.float32),

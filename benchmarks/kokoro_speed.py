@@ -10,7 +10,6 @@ Run: .venv/bin/python benchmarks/kokoro_speed.py [--lines 6] [--runs 3]
 from __future__ import annotations
 
 import argparse
-import collections
 import sys
 import time
 from pathlib import Path
@@ -18,23 +17,14 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 
 def lines(n: int) -> list[list]:
     """``n`` random lines of 6–12 common characters (pypinyin's phrase list), as Kokoro phones."""
-    from pypinyin import Style, lazy_pinyin
-    from pypinyin.constants import PHRASES_DICT
+    from kokoro_envelope import random_line
 
-    from voice.kokoro import pinyin_phones
-
-    chars = [c for c, _ in collections.Counter(c for p in PHRASES_DICT for c in p).most_common(3000)]
-    out = []
-    for k in range(n):
-        rng = np.random.default_rng(20000 + k)
-        text = "".join(rng.choice(chars, size=int(rng.integers(6, 13))))
-        out.append([pinyin_phones(p) for p in lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True)])
-    return out
+    return [random_line(20000 + k, (6, 13))[1] for k in range(n)]
 
 
 def timed(fn, runs: int) -> float:
