@@ -1,6 +1,8 @@
 """Kokoro's speed with its int8 convolutions as onnxruntime runs them (``ConvInteger``) and as
 integer matrix products (``voice.onnx_graph``, as shipped), on the same lines, and whether the
-samples are the same.
+samples are the same; then all the lines one after another on every thread against several at
+once on single-threaded sessions, one line each (``voice.kokoro.speak_ahead``, as a song's lines
+are spoken).
 
 Per line: the median of ``--runs`` runs of each session, spoken at the singer's speed.
 
@@ -73,6 +75,40 @@ def main() -> None:
               f"{'yes' if same else 'NO'} |", flush=True)
     saved = 1 - totals[2] / totals[1]
     print(f"| all | {totals[0]:.1f} s | {totals[1]:.2f} s | {totals[2]:.2f} s ({saved:.0%} less) | |")
+    side_by_side(rewritten, [onnx_session(fast, threads=1) for _ in range(threads)],
+                 [line_inputs(s, KOKORO_SPEED, KOKORO_VOICE)[0] for s in lines(args.lines)], args.runs)
+
+
+def side_by_side(session, singles: list, feeds: list[dict], runs: int) -> None:
+    """All the lines one after another on ``session``, against ``singles`` speaking one line
+    each at a time (the lines in order, as ``speak_ahead`` queues them); both alternating."""
+    import queue
+    from concurrent.futures import ThreadPoolExecutor
+
+    idle = queue.Queue()
+    for s in singles:
+        idle.put(s)
+
+    def on_a_single(feed):
+        s = idle.get()
+        try:
+            return s.run(None, feed)
+        finally:
+            idle.put(s)
+
+    seq, par = [], []
+    with ThreadPoolExecutor(len(singles)) as pool:
+        for _ in range(runs):
+            t = time.perf_counter()
+            a = [session.run(None, f) for f in feeds]
+            seq.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            b = list(pool.map(on_a_single, feeds))
+            par.append(time.perf_counter() - t)
+    same = all(np.array_equal(x[0], y[0]) and np.array_equal(x[1], y[1]) for x, y in zip(a, b))
+    print(f"{len(feeds)} lines one after another on {len(singles)} threads: {min(seq):.2f}–{max(seq):.2f} s; "
+          f"{len(singles)} at once on one thread each: {min(par):.2f}–{max(par):.2f} s "
+          f"({1 - np.median(par) / np.median(seq):.0%} less, median); same samples: {'yes' if same else 'NO'}")
 
 
 if __name__ == "__main__":

@@ -131,5 +131,5 @@ def test_kokoro_runs_the_rewrite_and_falls_back_without_it(monkeypatch):
     assert kokoro.rewritten_convs == 50  # the singer's session runs the rewrite
     monkeypatch.setattr(kokoro, "convs_as_matmuls", no_onnx)
     monkeypatch.setattr(kokoro, "rewritten_convs", 50)  # restored after the test
-    session = kokoro._session(kokoro.model_bytes())
+    session = kokoro._session(kokoro.model_bytes(), 1)
     assert kokoro.rewritten_convs == 0 and len(session.get_outputs()) == 1  # the package's model, unchanged

@@ -7,7 +7,8 @@ analyse the speech with WORLD (dio + stonemask, cheaptrick, d4c), map speech tim
 notes (:mod:`voice.retime`), replace F0 by the melody (:mod:`voice.f0`), apply the voice
 preset's timbre (:mod:`voice.timbre`), give each harmonic of a note sung above the speech's
 pitch the power of its band of the envelope (:func:`voice.timbre.harmonic_band_envelope`) and
-synthesise. Output is mono at 44.1 kHz, exactly as long as the score.
+synthesise. Output is mono at 44.1 kHz, exactly as long as the score. A Mandarin song's lines
+are all handed to Kokoro first, which speaks them several at once while the first are sung.
 """
 
 from __future__ import annotations
@@ -116,14 +117,39 @@ class WorldSinger(Singer):
         n_work = int(np.ceil(duration_s * WORK_RATE)) + WORK_RATE // 10
         out = np.zeros(n_work, dtype=np.float64)
         stats = {"speech_s": 0.0, "align_s": 0.0, "analysis_s": 0.0, "synthesis_s": 0.0}
+        lines = [(notes, prepare_line(syllable_groups(notes), score.language)) for notes in self._lines(score)]
+        lines = [(notes, prepared) for notes, prepared in lines if prepared]
+        queued = self._speak_ahead([prepared for _, prepared in lines]) if score.language == "zh" else []
+        try:
+            self._sing_lines(lines, score, preset, detune, out, stats)
+        finally:
+            for future in queued:  # lines not sung after all (an error) are not spoken either
+                future.cancel()
+        t0 = time.perf_counter()
+        n_out = int(round(score.duration_s * self.sample_rate))
+        up = self.sample_rate // WORK_RATE
+        y = np.zeros(n_out)
+        sounding = np.flatnonzero(out)
+        if len(sounding):  # only the sung span is resampled (an edit sings one line of a song)
+            lo = max(0, int(sounding[0]) - RESAMPLE_MARGIN)
+            hi = min(len(out), int(sounding[-1]) + 1 + RESAMPLE_MARGIN)
+            part = resample_poly(out[lo:hi], up, 1)[: max(0, n_out - lo * up)]
+            part *= limiter_gain(np.abs(part), self.sample_rate, ceiling_db=PEAK_CEILING_DB)
+            y[lo * up: lo * up + len(part)] = part
+        stats["resample_s"] = time.perf_counter() - t0
+        self.last_stats = stats
+        return Audio(np.clip(y, -1.0, 1.0).astype(np.float32)[:, None], self.sample_rate)
+
+    def _sing_lines(self, lines: list[tuple], score: VocalScore, preset: VoicePreset, detune: float,
+                    out: np.ndarray, stats: dict) -> None:
+        """Sing each prepared line into ``out`` (at ``WORK_RATE``); a line said twice is analysed
+        once, and a repeated segment sung the same way is synthesised once."""
+        import time
+
         cache: dict[tuple, LineAnalysis] = {}
         sung_segments: dict[tuple, np.ndarray] = {}
-        for line_notes in self._lines(score):
+        for line_notes, (key, phones, groups) in lines:
             earliest_s = self._after_previous_line(score, line_notes)
-            prepared = prepare_line(syllable_groups(line_notes), score.language)
-            if not prepared:
-                continue
-            key, phones, groups = prepared
             if key not in cache:
                 cache[key] = self._analyse_line(phones, groups, score.language, preset, stats)
             analysis = cache[key]
@@ -145,20 +171,6 @@ class WorldSinger(Singer):
                 n = min(len(y), len(out) - start)
                 out[start:start + n] += y[:n]
             stats["synthesis_s"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        n_out = int(round(score.duration_s * self.sample_rate))
-        up = self.sample_rate // WORK_RATE
-        y = np.zeros(n_out)
-        sounding = np.flatnonzero(out)
-        if len(sounding):  # only the sung span is resampled (an edit sings one line of a song)
-            lo = max(0, int(sounding[0]) - RESAMPLE_MARGIN)
-            hi = min(len(out), int(sounding[-1]) + 1 + RESAMPLE_MARGIN)
-            part = resample_poly(out[lo:hi], up, 1)[: max(0, n_out - lo * up)]
-            part *= limiter_gain(np.abs(part), self.sample_rate, ceiling_db=PEAK_CEILING_DB)
-            y[lo * up: lo * up + len(part)] = part
-        stats["resample_s"] = time.perf_counter() - t0
-        self.last_stats = stats
-        return Audio(np.clip(y, -1.0, 1.0).astype(np.float32)[:, None], self.sample_rate)
 
     def check(self) -> str:
         """Which voice sings each language (``songwright doctor``): Mandarin without the Kokoro
@@ -211,6 +223,14 @@ class WorldSinger(Singer):
         return sorted(by_line.values(), key=lambda ns: ns[0].start_s)
 
     # ---- analysis -------------------------------------------------------------------------------
+    def _speak_ahead(self, lines: list[tuple]) -> list:
+        """Start Kokoro on the song's Mandarin lines, several at once, while the first are
+        analysed and sung (the same samples as one line after another); the lines queued."""
+        from .kokoro import speak_ahead
+
+        spoken = [self._mandarin_phones(phones, groups) for _, phones, groups in lines]
+        return speak_ahead([s for s in spoken if s is not None])
+
     def _analyse_line(self, phones, groups, language: str, preset: VoicePreset, stats: dict) -> LineAnalysis:
         import time
 
