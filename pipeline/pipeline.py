@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Callable
@@ -32,6 +33,7 @@ from .spec import SongSpec
 
 STAGES = ["plan", "arrange", "render", "sing", "mix", "write"]
 SAMPLE_RATE = 44100
+_BAND_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="band")  # the band mixed while vocals are sung
 
 
 def spec_hash(spec: SongSpec) -> str:
@@ -135,6 +137,8 @@ class SongPipeline:
                 stems = renderer.render(arrangement)
         n_samples = max(a.samples.shape[0] for a in stems.stems.values())
         voice_info: dict = {}
+        mixer = self._backend("mixer", spec)
+        band = self._mix_band_ahead(mixer, stems, lead_sheet) if vocals is None else None
         with progress.stage("sing"):
             if vocals is None:
                 vocal_score, vocals = self.sing(spec, lead_sheet, n_samples)
@@ -151,7 +155,8 @@ class SongPipeline:
             else:
                 vocals = fit_length(vocals, n_samples)
         with progress.stage("mix"):
-            result = self._backend("mixer", spec).mix_song(stems, vocals=vocals if vocal_score is not None else None)
+            extra = {"band": band.result()} if band is not None else {}
+            result = mixer.mix_song(stems, vocals=vocals if vocal_score is not None else None, **extra)
         with progress.stage("write", total=4) as advance:
             self._write(path_for, spec, lead_sheet, arrangement, vocal_score, stems, vocals, result, advance)
             manifest = {
@@ -179,6 +184,19 @@ class SongPipeline:
                                    | {FILES["manifest"]})
         atomic_write_text(manifest_path, json.dumps(manifest, indent=1, ensure_ascii=False))
         return Song(folder, lead_sheet, arrangement, vocal_score, manifest)
+
+    @staticmethod
+    def _mix_band_ahead(mixer, stems: StemSet, lead_sheet) -> Future | None:
+        """Start processing and mastering the band alone in a thread, while the vocals are sung
+        (the singer leaves a CPU idle part of the time): the mix's own work, so the same bytes.
+        None for an instrumental, a song with harmonies (a stem of the band is sung), or a mixer
+        that cannot take the band in advance."""
+        from generators.style import parse_style
+
+        if (not lead_sheet.sung_notes() or parse_style(lead_sheet.style_tags).harmonies
+                or "band" not in inspect.signature(mixer.mix_song).parameters):
+            return None
+        return _BAND_POOL.submit(mixer.mix_band, stems)
 
     def sing(self, spec: SongSpec, lead_sheet, n_samples: int):
         """Vocal score and vocal audio (mono, ``n_samples`` long); silence for instrumentals."""

@@ -64,9 +64,15 @@ class Mixer(ABC):
     def mix(self, stems: StemSet, *, vocals: Audio | None = None) -> Audio:
         """Return the mastered mix of ``stems`` plus the lead ``vocals`` (same sample rate)."""
 
-    def mix_song(self, stems: StemSet, *, vocals: Audio | None = None) -> "MixResult":
+    def mix_band(self, stems: StemSet) -> object | None:
+        """The work on the stems alone that :meth:`mix_song` can take as ``band``, so that it can
+        be done while the vocals are sung; None where a backend has none."""
+        return None
+
+    def mix_song(self, stems: StemSet, *, vocals: Audio | None = None, band: object | None = None) -> "MixResult":
         """The mix, the accompaniment alone and the gains of each (``None`` where a backend
-        cannot re-mix a region); backends may share work between the two."""
+        cannot re-mix a region); backends may share work between the two. ``band``: what
+        :meth:`mix_band` made of the same stems, or None."""
         mix = self.mix(stems, vocals=vocals)
         return MixResult(mix, self.mix(stems) if vocals is not None else mix, None, None)
 

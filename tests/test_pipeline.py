@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from conftest import SHORT_SPEC as SHORT
 from folders import digests
 from pipeline import SongPipeline
 from pipeline.quality import loudness_lufs, pitch_accuracy, tempo_bpm, true_peak_dbtp
@@ -69,10 +70,32 @@ def test_lrc_has_one_timestamp_per_line(rendered_song):
     assert times == sorted(times) and times[0] > 0
 
 
-def test_same_spec_and_seed_give_identical_wavs(rendered_song, short_spec, tmp_path):
+def test_same_spec_and_seed_give_identical_wavs(rendered_song, short_spec, tmp_path, monkeypatch):
+    # again without the band mixed while the vocals are sung: the same bytes either way
+    monkeypatch.setattr(SongPipeline, "_mix_band_ahead", staticmethod(lambda *args: None))
     again = SongPipeline().render(short_spec, tmp_path / "again")
     for name in ["mix.wav", "vocals.wav", "accompaniment.wav"] + [f"stems/{p.name}" for p in (rendered_song.folder / "stems").glob("*.wav")]:
         assert (again.folder / name).read_bytes() == (rendered_song.folder / name).read_bytes(), name
+
+
+def test_the_band_is_mixed_while_the_vocals_are_sung():
+    """Only where the band is known before singing: not for harmonies (a sung stem joins the
+    band) nor for an instrumental (nothing is sung)."""
+    from pipeline import SongSpec
+    from renderers.mixer import MasteringMixer
+    from representations.audio import StemSet
+
+    stem = np.random.default_rng(0).standard_normal((44100, 2)).astype(np.float32) * 0.1
+    stems = StemSet({"piano": Audio(stem, 44100)})
+
+    def ahead(text: str):
+        spec = SongSpec.from_text(text, source="test.yaml")
+        return SongPipeline._mix_band_ahead(MasteringMixer(), stems, SongPipeline().plan(spec))
+
+    band = ahead(SHORT)
+    assert band is not None and band.result().bus.shape == (2, 44100)
+    assert ahead(SHORT.replace("tags: pop,", "tags: pop, harmonies,")) is None
+    assert ahead("title: T\ntags: lofi, piano, 80 BPM\ninstrumental: true\nseed: 1\n") is None
 
 
 def test_failed_render_leaves_previous_folder_untouched(rendered_song, short_spec, tmp_path, monkeypatch):

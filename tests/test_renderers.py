@@ -187,6 +187,25 @@ def test_mix_is_deterministic(mixed):
     assert MasteringMixer().mix(stems, vocals=vocals).samples.tobytes() == mix.samples.tobytes()
 
 
+def test_a_band_mixed_ahead_gives_the_same_song(mixed):
+    """The band processed and mastered while the vocals are sung: the same mix, accompaniment
+    and gains as mixing everything at the end."""
+    from renderers.mixer import MasteringMixer
+
+    stems, vocals, mix, _ = mixed
+    n = max(len(a.samples) for a in stems.stems.values())
+    vocals = Audio(np.pad(vocals.samples, ((0, n - len(vocals.samples)), (0, 0))), vocals.sample_rate)  # as sung
+    mixer = MasteringMixer()
+    plain = mixer.mix_song(stems, vocals=vocals)
+    ahead = mixer.mix_song(stems, vocals=vocals, band=mixer.mix_band(stems))
+    assert plain.mix.samples.tobytes() == ahead.mix.samples.tobytes() == mix.samples.tobytes()
+    assert plain.accompaniment.samples.tobytes() == ahead.accompaniment.samples.tobytes()
+    assert (plain.params, plain.accompaniment_params) == (ahead.params, ahead.accompaniment_params)
+    longer = Audio(np.pad(vocals.samples, ((0, SR), (0, 0))), vocals.sample_rate)  # a band of the wrong length is not used
+    assert (mixer.mix_song(stems, vocals=longer, band=mixer.mix_band(stems)).mix.samples.tobytes()
+            == mixer.mix_song(stems, vocals=longer).mix.samples.tobytes())
+
+
 def test_mixer_edges():
     from renderers.mixer import MasteringMixer
 
