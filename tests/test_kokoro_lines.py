@@ -95,3 +95,18 @@ def test_a_song_that_fails_leaves_no_line_speaking(fresh, monkeypatch):
         WorldSinger().sing(vocal_score_from_leadsheet(four_line_sheet(), voice="alto"))
     assert len(queued) == 4
     assert sum(f.cancelled() for f in queued) >= 2  # the two sessions may have begun two lines; the rest never will
+
+
+def test_many_cpus_are_shared_among_a_few_sessions(fresh, monkeypatch):
+    made = []
+
+    def record(threads):
+        made.append(threads)
+        raise BackendUnavailable("not loaded in this test")
+
+    monkeypatch.setattr(kokoro, "_new_session", record)
+    monkeypatch.setenv(THREADS_ENV, "8")
+    for future in kokoro.speak_ahead([phones(line) for line in LINES]):
+        with pytest.raises(BackendUnavailable):
+            future.result(timeout=60)
+    assert made == [2] * kokoro.POOL_SESSIONS  # four lines at once, on two threads each

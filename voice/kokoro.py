@@ -13,11 +13,11 @@ Its graph holds the number of frames of every token (the one ``Clip`` node);
 :func:`kokoro_session` exposes it as an extra output, the way :mod:`voice.speech` does for
 Piper, so the model says where each phone lies in its audio. The vocoder's int8 convolutions
 run as integer matrix products (:mod:`voice.onnx_graph`): the same samples, 26–28% sooner.
-A song's lines are spoken ahead, several at once, one per single-threaded session
+A song's lines are spoken ahead, several at once, each on a session of its own
 (:func:`speak_ahead`), while the singer analyses the first ones; a lone line (an edit) is
 spoken on every thread. Kokoro gives the same samples on any number of threads, so both ways
-give the same bytes. Nothing is written to disk: the parts are joined in memory and checked against the package's
-SHA-256.
+give the same bytes. Nothing is written to disk: the parts are joined in memory and checked
+against the package's SHA-256.
 """
 
 from __future__ import annotations
@@ -188,10 +188,10 @@ def _session(model: bytes, threads: int):
 
 class _Lines:
     """The lines spoken (or being spoken) in this process, the last ``SPEECH_CACHE_LINES`` kept,
-    and the pool that speaks several lines at once: one single-threaded session per thread of
-    ``inference_threads()``, a line on each. Twelve lines take about 10–30% less time that way
-    than one after another on two threads, and the singer's analysis of the first lines runs
-    beside them (benchmarks/FINDINGS.md)."""
+    and the pool that speaks several lines at once: ``inference_threads()`` shared among at most
+    ``POOL_SESSIONS`` sessions (single-threaded ones on two CPUs), a line on each. Twelve lines
+    take about 10–30% less time that way than one after another on two threads, and the
+    singer's analysis of the first lines runs beside them (benchmarks/FINDINGS.md)."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -229,16 +229,17 @@ class _Lines:
             import queue
             from concurrent.futures import ThreadPoolExecutor
 
-            n = inference_threads()
+            threads = inference_threads()
+            n = min(threads, POOL_SESSIONS)
             self.pool = ThreadPoolExecutor(n, thread_name_prefix="kokoro")
             self.idle = queue.Queue()
             for _ in range(n):
-                self.pool.submit(self._add_session)
+                self.pool.submit(self._add_session, threads // n)
         return self.pool
 
-    def _add_session(self) -> None:
+    def _add_session(self, threads: int) -> None:
         try:
-            self.idle.put(_new_session(1))
+            self.idle.put(_new_session(threads))
         except BaseException as e:  # the lines queued for it fail with this error, and are spoken again
             self.idle.put(e)
 
@@ -263,6 +264,7 @@ def _usable(future: Future | None) -> bool:
 _here = threading.local()  # the session a pool thread speaks on
 _LINES = _Lines()
 POOL_MIN_LINES = 4  # fewer new lines than this (an edit) are spoken on the one session as they come
+POOL_SESSIONS = 4  # at most this many lines at once (each session holds about 250 MB)
 
 
 def synthesize_kokoro(syllables: list[list[Phone]], *, speed: float | None = None,
