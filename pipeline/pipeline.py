@@ -34,6 +34,7 @@ from .spec import SongSpec
 STAGES = ["plan", "arrange", "render", "sing", "mix", "write"]
 SAMPLE_RATE = 44100
 _BAND_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="band")  # the band mixed while vocals are sung
+WAV_WRITERS = 3
 
 
 def spec_hash(spec: SongSpec) -> str:
@@ -229,17 +230,22 @@ class SongPipeline:
 
     # ---- files --------------------------------------------------------------------------------
     def _write(self, path_for, spec, lead_sheet, arrangement, vocal_score, stems: StemSet, vocals, result, advance):
-        atomic_write_text(path_for(FILES["spec"]), yaml.safe_dump(spec.spec_dict(), allow_unicode=True, sort_keys=False))
-        write_symbolic(path_for, lead_sheet, arrangement, vocal_score)
-        advance()
-        for name, audio in stems.stems.items():
-            audio.save(path_for(f"{FILES['stems']}/{name}.wav"))
-        advance()
-        vocals.save(path_for(FILES["vocals"]))
-        result.accompaniment.save(path_for(FILES["accompaniment"]))
-        advance()
-        result.mix.save(path_for(FILES["mix"]))
-        advance()
+        """Every file of the song; the WAV files in threads (their encoding runs outside the
+        GIL), beside the lead sheet's and the score's files."""
+        with ThreadPoolExecutor(max_workers=WAV_WRITERS) as pool:
+            def save(files: list[tuple[str, Audio]]) -> list[Future]:
+                return [pool.submit(audio.save, path_for(rel)) for rel, audio in files]
+
+            waves = [save([(f"{FILES['stems']}/{name}.wav", audio) for name, audio in stems.stems.items()]),
+                     save([(FILES["vocals"], vocals), (FILES["accompaniment"], result.accompaniment)]),
+                     save([(FILES["mix"], result.mix)])]
+            atomic_write_text(path_for(FILES["spec"]), yaml.safe_dump(spec.spec_dict(), allow_unicode=True, sort_keys=False))
+            write_symbolic(path_for, lead_sheet, arrangement, vocal_score)
+            advance()
+            for files in waves:
+                for written in files:
+                    written.result()
+                advance()
 
 
 def fit_length(audio: Audio, n_samples: int) -> Audio:
