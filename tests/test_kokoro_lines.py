@@ -49,15 +49,15 @@ def test_few_lines_or_one_thread_are_not_queued(fresh, monkeypatch):
 
 
 def test_a_pool_that_cannot_load_leaves_the_line_to_the_one_session(fresh, monkeypatch):
-    def broken(threads):
+    def broken(graphs, threads):
         raise BackendUnavailable("no model")
 
-    real = kokoro._new_session
-    monkeypatch.setattr(kokoro, "_new_session", broken)
+    real = kokoro._session
+    monkeypatch.setattr(kokoro, "_session", broken)
     queued = kokoro.speak_ahead([phones(line) for line in LINES])
     with pytest.raises(BackendUnavailable):
         queued[0].result(timeout=60)
-    monkeypatch.setattr(kokoro, "_new_session", real)  # the one session loads (as it did before this test)
+    monkeypatch.setattr(kokoro, "_session", real)  # the one session loads (as it did before this test)
     speech = kokoro.synthesize_kokoro(phones(LINES[0]))
     assert speech.audio.size > 0 and fresh.counts["spoken"] == len(LINES) + 1
 
@@ -100,11 +100,11 @@ def test_a_song_that_fails_leaves_no_line_speaking(fresh, monkeypatch):
 def test_many_cpus_are_shared_among_a_few_sessions(fresh, monkeypatch):
     made = []
 
-    def record(threads):
+    def record(graphs, threads):
         made.append(threads)
         raise BackendUnavailable("not loaded in this test")
 
-    monkeypatch.setattr(kokoro, "_new_session", record)
+    monkeypatch.setattr(kokoro, "_session", record)
     monkeypatch.setenv(THREADS_ENV, "8")
     for future in kokoro.speak_ahead([phones(line) for line in LINES]):
         with pytest.raises(BackendUnavailable):

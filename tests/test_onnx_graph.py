@@ -131,5 +131,9 @@ def test_kokoro_runs_the_rewrite_and_falls_back_without_it(monkeypatch):
     assert kokoro.rewritten_convs == 50  # the singer's session runs the rewrite
     monkeypatch.setattr(kokoro, "convs_as_matmuls", no_onnx)
     monkeypatch.setattr(kokoro, "rewritten_convs", 50)  # restored after the test
-    session = kokoro._session(kokoro.model_bytes(), 1)
-    assert kokoro.rewritten_convs == 0 and len(session.get_outputs()) == 1  # the package's model, unchanged
+    graphs = kokoro._graphs()
+    assert graphs[1] is None and graphs[0] == kokoro.onnx_with_extra_output(kokoro.model_bytes(), op_type=b"Clip")
+    session = kokoro._session(graphs, 1)
+    assert kokoro.rewritten_convs == 0 and len(session.get_outputs()) == 2  # the package's model with its durations
+    kokoro._session((graphs[0], b"not a model", 50), 1)  # a rewritten graph onnxruntime rejects
+    assert kokoro.rewritten_convs == 0

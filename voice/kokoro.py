@@ -161,29 +161,38 @@ def _data() -> tuple[dict, dict]:
 @functools.lru_cache(maxsize=1)
 def _load():
     """The session that speaks a line on all of ``inference_threads()``."""
-    return _new_session(inference_threads())
+    return _session(_graphs(), inference_threads())
 
 
-def _new_session(threads: int):
-    """A session of the model on ``threads`` threads, with the token durations as an output."""
+def _graphs() -> tuple[bytes, bytes | None, int]:
+    """The model with the token durations as an output; the same with its vocoder's
+    convolutions as integer matrix products (None where the rewrite cannot be made: no ``onnx``
+    package), and how many were rewritten."""
     _available()
     model = model_bytes()
-    return _session(onnx_with_extra_output(model, op_type=b"Clip") or model, threads)
-
-
-def _session(model: bytes, threads: int):
-    """The session, its vocoder's convolutions as integer matrix products (the same samples,
-    sooner); the model as the package ships it where the rewrite cannot be made or run (no
-    ``onnx`` package, an onnxruntime without ``MatMulIntegerToFloat``)."""
-    global rewritten_convs
+    model = onnx_with_extra_output(model, op_type=b"Clip") or model
     try:
         fast, count = convs_as_matmuls(model, within=GENERATOR)
-        session = onnx_session(fast, threads=threads)
-    except Exception:  # ImportError, or onnxruntime's own error types for a graph it rejects
-        count = 0
-        session = onnx_session(model, threads=threads)
-    rewritten_convs = count
-    return session
+    except Exception:  # ImportError, or a graph the rewrite cannot read
+        return model, None, 0
+    return model, fast, count
+
+
+def _session(graphs: tuple[bytes, bytes | None, int], threads: int):
+    """A session on ``threads`` threads of the rewritten model (the same samples, sooner); of
+    the model as the package ships it where there is none or onnxruntime rejects it (one
+    without ``MatMulIntegerToFloat``)."""
+    global rewritten_convs
+    model, fast, count = graphs
+    if fast is not None:
+        try:
+            session = onnx_session(fast, threads=threads)
+            rewritten_convs = count
+            return session
+        except Exception:  # onnxruntime's own error types for a graph it rejects
+            pass
+    rewritten_convs = 0
+    return onnx_session(model, threads=threads)
 
 
 class _Lines:
@@ -233,13 +242,14 @@ class _Lines:
             n = min(threads, POOL_SESSIONS)
             self.pool = ThreadPoolExecutor(n, thread_name_prefix="kokoro")
             self.idle = queue.Queue()
+            graphs = self.pool.submit(_graphs)  # the model read and rewritten once for all the sessions
             for _ in range(n):
-                self.pool.submit(self._add_session, threads // n)
+                self.pool.submit(self._add_session, graphs, threads // n)
         return self.pool
 
-    def _add_session(self, threads: int) -> None:
+    def _add_session(self, graphs: Future, threads: int) -> None:
         try:
-            self.idle.put(_new_session(threads))
+            self.idle.put(_session(graphs.result(), threads))
         except BaseException as e:  # the lines queued for it fail with this error, and are spoken again
             self.idle.put(e)
 
