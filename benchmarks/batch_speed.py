@@ -85,6 +85,7 @@ def main() -> None:
     ap.add_argument("--mandarin", action="store_true", help="Mandarin songs instead of English ones")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores; load average (1, 5, 15 min) {[round(x, 2) for x in os.getloadavg()]}")
+    os.environ["SONGWRIGHT_SPEECH_CACHE"] = "off"  # every run speaks its lines (the workers inherit this)
     with tempfile.TemporaryDirectory() as d:
         specs = Path(d) / "specs"
         specs.mkdir()

