@@ -110,6 +110,7 @@ def test_many_cpus_are_shared_among_a_few_sessions(fresh, monkeypatch):
     for future in kokoro.speak_ahead([phones(line) for line in LINES]):
         with pytest.raises(BackendUnavailable):
             future.result(timeout=60)
+    fresh.pool.shutdown(wait=True)  # every session's loading has run, not only those the lines met
     assert made == [2] * kokoro.POOL_SESSIONS  # four lines at once, on two threads each
 
 
