@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from representations.atomic import atomic_path
+
 STORE_ENV = "SONGWRIGHT_SPEECH_CACHE"
 OFF = ("off", "none", "0", "false", "no")
 MAX_BYTES = 256 * 1024 * 1024
@@ -103,17 +105,13 @@ class SpeechStore:
         if self._broken:
             return
         path = self.folder / name
-        tmp = self.folder / f".{name}.{os.getpid()}.{threading.get_ident()}.part"
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as f:
+            with atomic_path(path) as tmp, open(tmp, "wb") as f:
                 np.savez(f, **arrays)
-            os.replace(tmp, path)
             size = path.stat().st_size
         except OSError as e:
             self._broken = True
             log.warning("spoken lines are not kept in %s: %s", self.folder, e)
-            self._remove(tmp)
             return
         with self._lock:
             self._size = self._folder_size() if self._size is None else self._size + size
@@ -125,7 +123,7 @@ class SpeechStore:
 
     def _entries(self) -> list[os.DirEntry]:
         try:
-            return [e for e in os.scandir(self.folder) if e.name.endswith(".npz") and e.is_file()]
+            return [e for e in os.scandir(self.folder) if e.name.endswith(".npz") and not e.name.startswith(".") and e.is_file()]
         except OSError:
             return []
 
