@@ -50,15 +50,11 @@ def specs(songs: str, seed: int) -> list:
     """The songs to sing: the ballad example, or the six of ``MORE`` at 100 BPM, with ``seed``."""
     from pipeline import SongSpec
 
+    from vocal_quality import verse_chorus_songs
+
     if songs == "ballad":
         return [SongSpec.from_yaml(ROOT / "examples/ballad_zh.yaml").model_copy(update={"seed": seed})]
-    out = []
-    for k, (verse, chorus) in enumerate(MORE):
-        lyrics = "".join(f"  [{name}]\n" + "".join(f"  {l}\n" for l in lines)
-                         for name, lines in (("Verse", verse), ("Chorus", chorus)))
-        out.append(SongSpec.from_text(f"title: song {k + 1}\ntags: pop, piano, 100 BPM\nseed: {seed}\nlyrics: |\n{lyrics}",
-                                      source=f"more{k}.yaml"))
-    return out
+    return verse_chorus_songs(MORE, tags="pop, piano, 100 BPM", seed=seed)
 
 
 def sung(voice: str, spec) -> tuple[int, int, float]:

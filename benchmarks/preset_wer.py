@@ -57,17 +57,11 @@ def specs(songs: str, seed: int, only: list[int] | None = None) -> list:
     """The songs to sing: the pop example, or those of ``MORE`` (``only``: their indices) at 96 BPM."""
     from pipeline import SongSpec
 
+    from vocal_quality import verse_chorus_songs
+
     if songs == "pop":
         return [SongSpec.from_yaml(ROOT / "examples/pop.yaml").model_copy(update={"seed": seed})]
-    out = []
-    for k, (verse, chorus) in enumerate(MORE):
-        if only is not None and k not in only:
-            continue
-        lyrics = "".join(f"  [{name}]\n" + "".join(f"  {l}\n" for l in lines)
-                         for name, lines in (("Verse", verse), ("Chorus", chorus)))
-        out.append(SongSpec.from_text(f"title: song {k + 1}\ntags: pop, piano, 96 BPM\nseed: {seed}\nlyrics: |\n{lyrics}",
-                                      source=f"more{k}.yaml"))
-    return out
+    return verse_chorus_songs(MORE, tags="pop, piano, 96 BPM", seed=seed, only=only)
 
 
 def measure(voice: str, spec) -> tuple[float, float, float, int]:

@@ -59,6 +59,22 @@ def plan_score(spec, *, voice: str | None = None):
     return sheet, vocal_score_from_leadsheet(sheet, voice=name)
 
 
+def verse_chorus_songs(pairs, *, tags: str, seed: int, only: list[int] | None = None) -> list:
+    """Songs of one verse and one chorus each (``pairs``: (verse lines, chorus lines)), titled
+    "song 1", "song 2"..., with ``tags`` and ``seed``; ``only``: the indices of those to make."""
+    from pipeline import SongSpec
+
+    out = []
+    for k, (verse, chorus) in enumerate(pairs):
+        if only is not None and k not in only:
+            continue
+        lyrics = "".join(f"  [{name}]\n" + "".join(f"  {l}\n" for l in lines)
+                         for name, lines in (("Verse", verse), ("Chorus", chorus)))
+        out.append(SongSpec.from_text(f"title: song {k + 1}\ntags: {tags}\nseed: {seed}\nlyrics: |\n{lyrics}",
+                                      source=f"song{k + 1}.yaml"))
+    return out
+
+
 def spoken_reference(lines: list[str]) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """The lines spoken by the bundled Piper voice, 0.3 s apart, at 44.1 kHz, and each line's
     (start_s, end_s) in it."""
