@@ -73,8 +73,9 @@ def sung(voice: str, spec) -> tuple[int, int, float]:
 
 
 def lines_of(songs: str) -> list[str]:
-    return [l.strip() for spec in specs(songs, 0) for l in spec.lyrics.splitlines()
-            if l.strip() and not l.strip().startswith("[")]
+    from vocal_quality import lyric_lines
+
+    return lyric_lines(specs(songs, 0))
 
 
 def spoken(source: str, texts: list[str]) -> float:

@@ -81,10 +81,9 @@ def measure(voice: str, spec) -> tuple[float, float, float, int]:
 
 def spoken(songs: str, only: list[int] | None) -> float:
     """Per-line WER of the songs' distinct lines spoken by the bundled voice at its own rate."""
-    from vocal_quality import per_line_wer, spoken_reference
+    from vocal_quality import lyric_lines, per_line_wer, spoken_reference
 
-    lines = list(dict.fromkeys(l.strip() for spec in specs(songs, 0, only) for l in spec.lyrics.splitlines()
-                               if l.strip() and not l.strip().startswith("[")))
+    lines = list(dict.fromkeys(lyric_lines(specs(songs, 0, only))))
     audio, spans = spoken_reference(lines)
     return per_line_wer(audio, spans, lines)
 

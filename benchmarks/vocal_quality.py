@@ -75,6 +75,11 @@ def verse_chorus_songs(pairs, *, tags: str, seed: int, only: list[int] | None = 
     return out
 
 
+def lyric_lines(specs) -> list[str]:
+    """The lyric lines of ``specs`` (section tags left out), in order, repeats included."""
+    return [l.strip() for spec in specs for l in spec.lyrics.splitlines() if l.strip() and not l.strip().startswith("[")]
+
+
 def spoken_reference(lines: list[str]) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """The lines spoken by the bundled Piper voice, 0.3 s apart, at 44.1 kHz, and each line's
     (start_s, end_s) in it."""
