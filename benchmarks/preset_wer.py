@@ -5,8 +5,8 @@ range and centre; ``--songs pop``) or six songs of eight other lines each at 96 
 more``: 48 lines, each song to two melodies; the first three songs chose the speech's pace, the
 last three check it), and the singer sings all of it; each lyric line is judged from its own
 clip (Whisper tiny.en, ``vocal_quality.sung_line_wer``) and the song's raw pitch accuracy is
-read by dio (``pipeline.quality.pitch_accuracy``). A single song's WER at high pitch varies a lot with its
-melody, and the pop example has only 16 distinct lines, so judge on several
+read by dio (``pipeline.quality.pitch_accuracy``). A single song's WER at high pitch varies a
+lot with its melody, and the pop example has only 16 distinct lines, so judge on several
 (benchmarks/FINDINGS.md). The same lines spoken by the bundled voice give the judge's floor.
 
 Run: .venv/bin/python benchmarks/preset_wer.py [--songs pop|more] [--voices joe,alto] [--seeds 7,1,2,3,4,5,6]
