@@ -222,6 +222,32 @@ def test_deterministic(singer):
     assert first.samples.tobytes() == second.samples.tobytes()
 
 
+def test_english_lines_spoken_ahead_are_sung_as_if_spoken_in_turn(singer, english, monkeypatch):
+    """The song's English lines are spoken on Piper's own thread while the singer analyses and
+    sings those already spoken; the vocals are the same bytes as with each line spoken on the
+    singer's thread when it is reached."""
+    import threading
+
+    import voice.speech as speech
+    import voice.world_singer as ws
+
+    score, audio = english[0], english[1]
+    threads = []
+    speak = speech.synthesize_piper
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return speak(*args, **kwargs)
+
+    monkeypatch.setattr(speech, "synthesize_piper", spy)
+    assert singer.sing(score).samples.tobytes() == audio.samples.tobytes()
+    assert threads and all(name.startswith("piper") for name in threads)
+    threads.clear()
+    monkeypatch.setattr(ws.WorldSinger, "_speak_english_ahead", staticmethod(lambda lines, preset: {}))
+    assert singer.sing(score).samples.tobytes() == audio.samples.tobytes()
+    assert threads and not any(name.startswith("piper") for name in threads)
+
+
 def test_loud_notes_are_limited_not_clipped(monkeypatch):
     """The singer holds its output's peaks below PEAK_CEILING_DB. The staccato lines sung by the
     soprano peak at -5 dBFS; spoken 6 dB hotter they would pass full scale, but come out at the

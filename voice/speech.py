@@ -31,7 +31,10 @@ ESPEAK_PINYIN_VOICE = "cmn-latn-pinyin"
 PINYIN_BREAK_S = 0.2  # pause between Mandarin syllables spoken in one call
 SILENCE_DB = 50.0  # below the loudest frame by this much is silence
 THREADS_ENV = "SONGWRIGHT_THREADS"  # threads Kokoro runs on (a batch gives each worker its share)
-PIPER_THREADS = 2  # fixed: Piper's samples on one thread differ from those on two or more (by 4e-6)
+# Fixed, since Piper's samples on one thread differ from those on two or more (by 4e-6 on some lines).
+# One: the singer runs WORLD beside it on the other CPU (speak_ahead_piper); on two threads beside
+# WORLD, three threads on two CPUs, the singer took more time and CPU (benchmarks/FINDINGS.md, Speed).
+PIPER_THREADS = 1
 
 
 @dataclass
@@ -189,6 +192,29 @@ def synthesize_piper(words: list[list[list[Phone]]], *, length_scale: float = PI
         if edges[-1] > 0:
             edges *= len(audio) / edges[-1]
     return PiperSpeech(audio, sr, edges, owners, symbols)
+
+
+_AHEAD_LOCK = threading.Lock()
+_ahead = None  # the thread that speaks a song's lines before the singer reaches them
+
+
+def speak_ahead_piper(lines: dict, *, length_scale: float = PIPER_LENGTH_SCALE, end_mark: str = "") -> dict:
+    """Start speaking ``lines`` (key → words, as :func:`synthesize_piper` takes them) one after
+    another, in order, on a thread of their own; the speech on its way (Futures), by key.
+
+    The singer analyses and sings the lines already spoken meanwhile: WORLD's analysis and
+    synthesis (which release the GIL) run beside Piper instead of after it. Piper runs as it
+    would on the caller's thread (its one session on ``PIPER_THREADS``, a line at a time), so
+    the samples are the same (benchmarks/FINDINGS.md, Speed).
+    """
+    global _ahead
+    with _AHEAD_LOCK:
+        if _ahead is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _ahead = ThreadPoolExecutor(1, thread_name_prefix="piper")
+        return {key: _ahead.submit(synthesize_piper, words, length_scale=length_scale, end_mark=end_mark)
+                for key, words in lines.items()}
 
 
 # ---- Mandarin: espeak-ng -----------------------------------------------------------------------

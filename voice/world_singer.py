@@ -7,8 +7,9 @@ analyse the speech with WORLD (dio + stonemask, cheaptrick, d4c), map speech tim
 notes (:mod:`voice.retime`), replace F0 by the melody (:mod:`voice.f0`), apply the voice
 preset's timbre (:mod:`voice.timbre`), give each harmonic of a note sung above the speech's
 pitch the power of its band of the envelope (:func:`voice.timbre.harmonic_band_envelope`) and
-synthesise. Output is mono at 44.1 kHz, exactly as long as the score. A Mandarin song's lines
-are all handed to Kokoro first, which speaks them several at once while the first are sung.
+synthesise. Output is mono at 44.1 kHz, exactly as long as the score. A song's lines are all
+handed to the speech engine first, while the lines already spoken are analysed and sung: Piper
+speaks them one after another on a thread of its own, Kokoro several at once.
 """
 
 from __future__ import annotations
@@ -119,9 +120,14 @@ class WorldSinger(Singer):
         stats = {"speech_s": 0.0, "align_s": 0.0, "analysis_s": 0.0, "synthesis_s": 0.0}
         lines = [(notes, prepare_line(syllable_groups(notes), score.language)) for notes in self._lines(score)]
         lines = [(notes, prepared) for notes, prepared in lines if prepared]
-        queued = self._speak_ahead([prepared for _, prepared in lines]) if score.language == "zh" else []
+        if score.language == "zh":
+            ahead: dict = {}
+            queued = self._speak_ahead([prepared for _, prepared in lines])
+        else:
+            ahead = self._speak_english_ahead([prepared for _, prepared in lines], preset)
+            queued = list(ahead.values())
         try:
-            self._sing_lines(lines, score, preset, detune, out, stats)
+            self._sing_lines(lines, score, preset, detune, out, stats, ahead)
         finally:
             for future in queued:  # lines not sung after all (an error) are not spoken either
                 future.cancel()
@@ -141,9 +147,10 @@ class WorldSinger(Singer):
         return Audio(np.clip(y, -1.0, 1.0).astype(np.float32)[:, None], self.sample_rate)
 
     def _sing_lines(self, lines: list[tuple], score: VocalScore, preset: VoicePreset, detune: float,
-                    out: np.ndarray, stats: dict) -> None:
+                    out: np.ndarray, stats: dict, ahead: dict) -> None:
         """Sing each prepared line into ``out`` (at ``WORK_RATE``); a line said twice is analysed
-        once, and a repeated segment sung the same way is synthesised once."""
+        once, and a repeated segment sung the same way is synthesised once. ``ahead``: the
+        English lines' speech on its way (Futures), by line."""
         import time
 
         cache: dict[tuple, LineAnalysis] = {}
@@ -151,7 +158,7 @@ class WorldSinger(Singer):
         for line_notes, (key, phones, groups) in lines:
             earliest_s = self._after_previous_line(score, line_notes)
             if key not in cache:
-                cache[key] = self._analyse_line(phones, groups, score.language, preset, stats)
+                cache[key] = self._analyse_line(phones, groups, score.language, preset, stats, ahead.get(key))
             analysis = cache[key]
             stretch = analysis.onset_stretch or [1.0] * len(groups)
             sung = [SungSyllable(g, t, d, k) for g, t, d, k in zip(groups, analysis.timings, analysis.diphthongs, stretch)]
@@ -235,7 +242,21 @@ class WorldSinger(Singer):
         spoken = [self._mandarin_phones(phones, groups) for _, phones, groups in lines]
         return speak_ahead([s for s in spoken if s is not None])
 
-    def _analyse_line(self, phones, groups, language: str, preset: VoicePreset, stats: dict) -> LineAnalysis:
+    @staticmethod
+    def _speak_english_ahead(lines: list[tuple], preset: VoicePreset) -> dict:
+        """Start Piper on the song's English lines, in order on a thread of their own, while
+        the first are analysed and sung (the same samples: Piper speaks as it would here);
+        the lines' speech on its way (Futures), by line."""
+        from .speech import speak_ahead_piper
+
+        return speak_ahead_piper({key: phones for key, phones, _ in lines},
+                                 length_scale=preset.speech_length_scale, end_mark=preset.speech_end_mark)
+
+    def _analyse_line(self, phones, groups, language: str, preset: VoicePreset, stats: dict,
+                      spoken=None) -> LineAnalysis:
+        """What the line's speech holds for singing it: syllable timings, F0 and voicing,
+        envelope and aperiodicity. ``spoken``: its English speech on its way (a Future), else
+        the line is spoken here."""
         import time
 
         t0 = time.perf_counter()
@@ -255,8 +276,8 @@ class WorldSinger(Singer):
             else:
                 from .speech import synthesize_piper
 
-                speech = synthesize_piper(phones, length_scale=preset.speech_length_scale,
-                                          end_mark=preset.speech_end_mark)
+                speech = spoken.result() if spoken is not None else synthesize_piper(
+                    phones, length_scale=preset.speech_length_scale, end_mark=preset.speech_end_mark)
                 audio = speech.audio
                 word_of = [wi for wi, w in enumerate(phones) for _ in w]
             stats["speech_s"] += time.perf_counter() - t0
