@@ -90,3 +90,5 @@ def test_killed_edit_leaves_the_source_and_no_half_written_target(rendered_song,
         # process was exiting), the folder is the whole edit
         recover_dir(out)
         assert (rc is None and not out.exists()) or complete(out), f"edit {i}: the folder is not whole"
+        if out.exists():
+            assert "new words to sing" in (out / "lyrics.lrc").read_text(encoding="utf-8"), f"edit {i}: not the edit"
