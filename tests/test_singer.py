@@ -243,7 +243,20 @@ def test_english_lines_spoken_ahead_are_sung_as_if_spoken_in_turn(singer, englis
     assert singer.sing(score).samples.tobytes() == audio.samples.tobytes()
     assert threads and all(name.startswith("piper") for name in threads)
     threads.clear()
-    monkeypatch.setattr(ws.WorldSinger, "_speak_english_ahead", staticmethod(lambda lines, preset: {}))
+
+    class InTurn:  # the line spoken on the singer's thread when the singer reaches it
+        def __init__(self, phones, preset):
+            self.phones, self.preset = phones, preset
+
+        def result(self):
+            return speech.synthesize_piper(self.phones, length_scale=self.preset.speech_length_scale,
+                                           end_mark=self.preset.speech_end_mark)
+
+        def cancel(self):
+            return True
+
+    monkeypatch.setattr(ws.WorldSinger, "_speak_english_ahead", staticmethod(
+        lambda lines, preset: {key: InTurn(phones, preset) for key, phones, _ in lines}))
     assert singer.sing(score).samples.tobytes() == audio.samples.tobytes()
     assert threads and not any(name.startswith("piper") for name in threads)
 

@@ -255,8 +255,8 @@ class WorldSinger(Singer):
     def _analyse_line(self, phones, groups, language: str, preset: VoicePreset, stats: dict,
                       spoken=None) -> LineAnalysis:
         """What the line's speech holds for singing it: syllable timings, F0 and voicing,
-        envelope and aperiodicity. ``spoken``: its English speech on its way (a Future), else
-        the line is spoken here."""
+        envelope and aperiodicity. ``spoken``: an English line's speech on its way (a Future,
+        from :meth:`_speak_english_ahead`)."""
         import time
 
         t0 = time.perf_counter()
@@ -274,10 +274,7 @@ class WorldSinger(Singer):
                 audio = resample_poly(speech.audio, WORK_RATE // 150, KOKORO_RATE // 150)
                 word_of = list(range(len(syllables)))
             else:
-                from .speech import synthesize_piper
-
-                speech = spoken.result() if spoken is not None else synthesize_piper(
-                    phones, length_scale=preset.speech_length_scale, end_mark=preset.speech_end_mark)
+                speech = spoken.result()
                 audio = speech.audio
                 word_of = [wi for wi, w in enumerate(phones) for _ in w]
             stats["speech_s"] += time.perf_counter() - t0
